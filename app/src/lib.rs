@@ -1,0 +1,93 @@
+//! Pages and components of Amtsweg, rendered to HTML on the server. This crate knows nothing of
+//! the database or HTTP: handlers pass in plain data and get a complete document back.
+
+pub mod components;
+pub mod i18n;
+pub mod layout;
+pub mod pages;
+
+use i18n::Lang;
+use leptos::prelude::*;
+
+/// What every page needs to know about the request it answers.
+#[derive(Clone, Debug, Default)]
+pub struct PageCtx {
+    pub lang: Lang,
+    /// Path and query of the current request, for the language switch and `aria-current`.
+    pub path: String,
+    pub css_href: String,
+    pub icon_href: String,
+    pub dev_mode: bool,
+    /// The logged-in account, if any.
+    pub user: Option<UserInfo>,
+    /// The session's form token; forms include it as `_csrf`.
+    pub csrf: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserInfo {
+    pub email: String,
+    pub staff: bool,
+}
+
+/// Entered values and the problems found with them, for re-rendering a form.
+#[derive(Clone, Debug, Default)]
+pub struct FormState {
+    pub values: std::collections::HashMap<String, String>,
+    pub errors: Vec<components::FieldError>,
+}
+
+impl FormState {
+    pub fn value(&self, name: &str) -> String {
+        self.values.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The translated message for a field, if it has one.
+    pub fn error(&self, name: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|e| e.field_id == name)
+            .map(|e| e.message.clone())
+    }
+
+    /// Records a problem; `key` is a translation key.
+    pub fn add_error(&mut self, lang: i18n::Lang, field: &str, key: &str) {
+        self.errors.push(components::FieldError {
+            field_id: field.to_string(),
+            message: i18n::t(lang, key).to_string(),
+        });
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// The language of the page being rendered (from the context `render` provides).
+pub fn lang() -> Lang {
+    use_context::<PageCtx>().map(|c| c.lang).unwrap_or_default()
+}
+
+/// Translates a key in the language of the page being rendered.
+pub fn tr(key: &str) -> &'static str {
+    i18n::t(lang(), key)
+}
+
+/// Renders a complete HTML document. The body is built inside the call so that components can
+/// read the page context.
+pub fn render_page<V, F>(ctx: &PageCtx, title: &str, body: F) -> String
+where
+    F: FnOnce() -> V,
+    V: IntoView + 'static,
+{
+    let owner = Owner::new();
+    let html = owner.with(|| {
+        provide_context(ctx.clone());
+        let content = body();
+        layout::document(ctx, title, content).to_html()
+    });
+    // Tachys marks list ends and text boundaries with `<!>` for hydration. Without hydration
+    // they serve no purpose and are parse errors; dynamic text and attributes never contain a
+    // raw `<` (tachys escapes it), so removing them cannot alter content.
+    format!("<!DOCTYPE html>{}", html.replace("<!>", ""))
+}

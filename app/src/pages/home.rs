@@ -1,0 +1,60 @@
+use leptos::prelude::*;
+
+use crate::{render_page, tr, PageCtx};
+
+pub struct ServiceCard {
+    pub key: String,
+    pub title: String,
+    pub summary: String,
+}
+
+pub fn render(ctx: &PageCtx, services: &[ServiceCard]) -> String {
+    let cards: Vec<(String, String, String)> = services
+        .iter()
+        .map(|s| (s.key.clone(), s.title.clone(), s.summary.clone()))
+        .collect();
+    render_page(ctx, tr_in(ctx, "home.title"), move || {
+        let steps = [
+            ("home.step1.title", "home.step1.text"),
+            ("home.step2.title", "home.step2.text"),
+            ("home.step3.title", "home.step3.text"),
+        ];
+        view! {
+            <h1 class="kern-heading-xl">{tr("home.title")}</h1>
+            <p class="aw-lead">{tr("home.lead")}</p>
+            <section aria-labelledby="services-heading">
+                <h2 class="kern-heading-l" id="services-heading">{tr("home.services")}</h2>
+                {if cards.is_empty() {
+                    view! { <p>{tr("home.no_services")}</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="aw-cards">
+                            {cards.into_iter().map(|(key, title, summary)| view! {
+                                <li class="aw-card" data-service-key=key>
+                                    <h3 class="aw-card__title">{title}</h3>
+                                    <p class="aw-card__text">{summary}</p>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+            <section aria-labelledby="how-heading">
+                <h2 class="kern-heading-l" id="how-heading">{tr("home.how")}</h2>
+                <ol class="aw-how">
+                    {steps.into_iter().map(|(title, text)| view! {
+                        <li class="aw-how__item">
+                            <h3 class="aw-how__title">{tr(title)}</h3>
+                            <p>{tr(text)}</p>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </section>
+        }
+    })
+}
+
+/// Translation outside a render (for titles passed into `render`).
+pub(crate) fn tr_in(ctx: &PageCtx, key: &str) -> &'static str {
+    crate::i18n::t(ctx.lang, key)
+}

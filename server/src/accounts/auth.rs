@@ -1,0 +1,125 @@
+//! Who is logged in. The session holds the account id, the account's session epoch at login and
+//! the login time; a session whose epoch is stale ("log out everywhere", password changed) or
+//! that is older than the absolute lifetime is ended on its next request.
+
+use amtsweg_app::i18n::Lang;
+use base64::Engine;
+use rand::RngCore;
+use sqlx::Row;
+use tower_sessions::Session;
+
+use super::session::{CSRF, EPOCH, LOGIN_AT, USER_ID};
+use crate::db::Db;
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::time::now_ms;
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub lang: Lang,
+    pub epoch: i64,
+}
+
+fn session_err(e: tower_sessions::session::Error) -> AppError {
+    AppError::Internal(anyhow::anyhow!("session store: {e}"))
+}
+
+pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
+    let row = sqlx::query("SELECT id, email, role, locale, session_epoch FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let role: String = r.try_get(2)?;
+    let locale: String = r.try_get(3)?;
+    Ok(Some(User {
+        id: r.try_get(0)?,
+        email: r.try_get(1)?,
+        role: role
+            .parse()
+            .map_err(|()| AppError::Internal(anyhow::anyhow!("unknown role {role}")))?,
+        lang: Lang::from_code(&locale).unwrap_or_default(),
+        epoch: r.try_get(4)?,
+    }))
+}
+
+pub async fn current_user(
+    session: &Session,
+    db: &Db,
+    max_age_ms: i64,
+) -> Result<Option<User>, AppError> {
+    let Some(uid) = session.get::<String>(USER_ID).await.map_err(session_err)? else {
+        return Ok(None);
+    };
+    let epoch = session
+        .get::<i64>(EPOCH)
+        .await
+        .map_err(session_err)?
+        .unwrap_or(-1);
+    let login_at = session
+        .get::<i64>(LOGIN_AT)
+        .await
+        .map_err(session_err)?
+        .unwrap_or(0);
+    let user = load_user(db, &uid).await?;
+    match user {
+        Some(u) if u.epoch == epoch && now_ms() - login_at < max_age_ms => Ok(Some(u)),
+        _ => {
+            session.flush().await.map_err(session_err)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Starts an authenticated session under a new id, so a session id planted before login
+/// (fixation) is worthless afterwards.
+pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_err)?;
+    session
+        .insert(USER_ID, &user.id)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(EPOCH, user.epoch)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(LOGIN_AT, now_ms())
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(CSRF, new_token())
+        .await
+        .map_err(session_err)?;
+    Ok(())
+}
+
+pub async fn log_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_err)
+}
+
+/// Keeps the current session valid after the account's epoch moved (password change).
+pub async fn adopt_epoch(session: &Session, epoch: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_err)?;
+    session.insert(EPOCH, epoch).await.map_err(session_err)
+}
+
+/// The session's form token, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
+    if let Some(t) = session.get::<String>(CSRF).await.map_err(session_err)? {
+        return Ok(t);
+    }
+    let t = new_token();
+    session.insert(CSRF, &t).await.map_err(session_err)?;
+    Ok(t)
+}
+
+/// 256 random bits, URL-safe.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -1,0 +1,71 @@
+//! Accounts for citizens, caseworkers and administrators: registration with verified address,
+//! login, sessions, password and address changes, the once-only profile and privacy rights.
+
+pub mod auth;
+pub mod password;
+pub mod postal;
+pub mod session;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+mod forms;
+mod web_auth;
+mod web_profile;
+mod web_settings;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/anmelden", get(web_auth::login_page).post(web_auth::login))
+        .route("/abmelden", post(web_auth::logout))
+        .route(
+            "/registrieren",
+            get(web_auth::register_page).post(web_auth::register),
+        )
+        .route("/registrieren/pruefen", get(web_auth::register_sent))
+        .route(
+            "/konto/bestaetigen/{token}",
+            get(web_auth::verify_page).post(web_auth::verify),
+        )
+        .route(
+            "/passwort-vergessen",
+            get(web_auth::forgot_page).post(web_auth::forgot),
+        )
+        .route("/passwort-vergessen/gesendet", get(web_auth::forgot_sent))
+        .route(
+            "/passwort-neu/{token}",
+            get(web_auth::reset_page).post(web_auth::reset),
+        )
+        .route("/konto", get(web_settings::overview))
+        .route(
+            "/konto/passwort",
+            get(web_settings::password_page).post(web_settings::change_password),
+        )
+        .route(
+            "/konto/email",
+            get(web_settings::email_page).post(web_settings::change_email),
+        )
+        .route(
+            "/konto/email/{token}",
+            get(web_settings::confirm_email_page).post(web_settings::confirm_email),
+        )
+        .route(
+            "/konto/abmelden-ueberall",
+            post(web_settings::logout_everywhere),
+        )
+        .route("/konto/daten", get(web_settings::export))
+        .route(
+            "/konto/loeschen",
+            get(web_settings::delete_page).post(web_settings::delete),
+        )
+        .route("/konto-geloescht", get(web_settings::deleted))
+        .route(
+            "/konto/profil",
+            get(web_profile::page).post(web_profile::save),
+        )
+}

@@ -1,0 +1,254 @@
+//! Command line: `serve` (default), `migrate`, `user create`, `demo`, `mail status`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use amtsweg_app::i18n::Lang;
+use clap::{Parser, Subcommand};
+
+use crate::accounts::users::{self, NewUser};
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::{Email, Role};
+use crate::secret::Secret;
+use crate::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "amtsweg",
+    version,
+    about = "Amtsweg: citizens apply for public services online; authorities answer.",
+    long_about = "Amtsweg: citizens apply for public services online; authorities answer.\n\n\
+        Every option can also be set as the environment variable shown, or as a key (the option \
+        name with `_` for `-`) in the TOML file named by --config. Command line wins over \
+        environment, environment over the file."
+)]
+struct Cli {
+    /// Optional TOML configuration file.
+    #[arg(long, global = true, env = "AMTSWEG_CONFIG")]
+    config: Option<PathBuf>,
+
+    #[command(flatten)]
+    settings: Config,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default): applies pending migrations, then serves.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Load demonstration data (authorities, postboxes, services, demo accounts). Safe to repeat.
+    Demo {
+        /// Start serving right after loading.
+        #[arg(long)]
+        serve: bool,
+    },
+    /// Import reference data.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Mail delivery: counts per state and undeliverable mail awaiting an administrator.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account (staff accounts are only ever created this way or by an administrator).
+    /// The password is read from standard input (one line) or AMTSWEG_NEW_PASSWORD.
+    Create {
+        /// Mail address of the account.
+        #[arg(long)]
+        email: String,
+        /// Role of the account.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Language of mails to this account (de or en).
+        #[arg(long, default_value = "de")]
+        lang: String,
+        /// Do not send the "account created" mail.
+        #[arg(long)]
+        no_mail: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Replace the postal-code-to-municipality table with FILE (CSV with the columns
+    /// ags, ort, plz, landkreis, bundesland, as in the public "zuordnung_plz_ort" table;
+    /// leading zeros may be missing). Nothing changes unless every line is valid.
+    PostalCodes {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Show how many mails are pending, sent and failed, and open alerts.
+    Status,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match parse() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(cli.settings.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parses the command line; values from a configuration file fill in what neither the command
+/// line nor the environment set.
+fn parse() -> Result<Cli, String> {
+    let cli = Cli::parse();
+    let Some(path) = cli.config.clone() else {
+        return Ok(cli);
+    };
+    for (env, value) in crate::config::read_config_file(&path)? {
+        if std::env::var_os(env).is_none() {
+            // Single-threaded here: the runtime has not started yet.
+            std::env::set_var(env, value);
+        }
+    }
+    Ok(Cli::parse())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.settings;
+    config.validate().map_err(anyhow::Error::msg)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    role,
+                    lang,
+                    no_mail,
+                },
+        } => {
+            let email =
+                Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e} mail address"))?;
+            let lang =
+                Lang::from_code(&lang).ok_or_else(|| anyhow::anyhow!("--lang must be de or en"))?;
+            let password = read_password()?;
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let user = NewUser {
+                email: email.clone(),
+                password,
+                role,
+                lang,
+                verified: true,
+            };
+            users::create(&db, user, &config.public_url, !no_mail).await?;
+            println!("created {} account {email}", role.as_str());
+            Ok(())
+        }
+        Command::Demo { serve: then_serve } => {
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            crate::demo::load(&db, &config.public_url).await?;
+            println!("demo data loaded; demo accounts:");
+            for (email, role) in crate::demo::ACCOUNTS {
+                println!("  {role:<10} {email}  password: {}", crate::demo::PASSWORD);
+            }
+            drop(db);
+            if then_serve {
+                serve(config).await
+            } else {
+                Ok(())
+            }
+        }
+        Command::Import {
+            command: ImportCommand::PostalCodes { file },
+        } => {
+            let f = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let rows = crate::accounts::postal::parse(std::io::BufReader::new(f))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let n = crate::accounts::postal::replace_all(&db, &rows).await?;
+            println!(
+                "imported {n} postal code/municipality pairs from {}",
+                file.display()
+            );
+            Ok(())
+        }
+        Command::Mail {
+            command: MailCommand::Status,
+        } => {
+            let db = Db::connect(&config.database_url(), 2).await?;
+            for (status, n) in crate::mail::outbox::status_counts(&db).await? {
+                println!("{status:<8} {n}");
+            }
+            for (when, message) in crate::mail::outbox::open_alerts(&db).await? {
+                println!("ALERT {} {message}", crate::time::format_ms(when));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<Secret<String>> {
+    if let Ok(p) = std::env::var("AMTSWEG_NEW_PASSWORD") {
+        return Ok(Secret::new(p));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (input is shown; prefer piping it in): ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if p.is_empty() {
+        anyhow::bail!("no password given on standard input or in AMTSWEG_NEW_PASSWORD");
+    }
+    Ok(Secret::new(p))
+}

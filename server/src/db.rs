@@ -1,0 +1,150 @@
+//! One database layer for SQLite (embedded default) and PostgreSQL (shared by several instances).
+//!
+//! Queries go through sqlx's `Any` driver and are written once in the SQL both databases
+//! understand (`$1` parameters, `RETURNING`, `ON CONFLICT`); timestamps are Unix milliseconds
+//! and flags are integers, so no type behaves differently between the two.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// Why the database could not be used; shown to operators verbatim, so it carries no secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum DbOpenError {
+    #[error("unsupported database URL (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("cannot open the database: {0}")]
+    Connect(sqlx::Error),
+    #[error(
+        "the database was migrated by a newer Amtsweg (it has schema version {found}, this binary knows up to {known}); run the newer version or restore a backup"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    #[error("migrating the database failed: {0}")]
+    Migrate(MigrateError),
+}
+
+impl Db {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbOpenError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(DbOpenError::UnsupportedUrl);
+        };
+        if backend == Backend::Sqlite {
+            prepare_sqlite_file(url).await?;
+        }
+        let options = AnyConnectOptions::from_str(url)
+            .map_err(DbOpenError::Connect)?
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Per-connection settings; WAL itself is persistent and set at creation.
+                        // Foreign keys and the busy timeout are sqlx's defaults for SQLite.
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(DbOpenError::Connect)?;
+        Ok(Self { pool, backend })
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies pending migrations; refuses to touch a database a newer binary has migrated.
+    pub async fn migrate(&self) -> Result<(), DbOpenError> {
+        let migrator = self.migrator();
+        match migrator.run(&self.pool).await {
+            Ok(()) => Ok(()),
+            Err(MigrateError::VersionMissing(found)) => Err(DbOpenError::NewerSchema {
+                found,
+                known: migrator.iter().map(|m| m.version).max().unwrap_or(0),
+            }),
+            Err(e) => Err(DbOpenError::Migrate(e)),
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading read locks.
+    pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Row-claiming suffix for job queues: PostgreSQL lets instances skip rows another one holds;
+    /// SQLite has a single writer, so the surrounding `BEGIN IMMEDIATE` already serialises claims.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Creates the database file (and its directory) in WAL mode on first start.
+async fn prepare_sqlite_file(url: &str) -> Result<(), DbOpenError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(DbOpenError::Connect)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let path = options.get_filename();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbOpenError::DataDir(dir.display().to_string(), e))?;
+    }
+    let conn = options.connect().await.map_err(DbOpenError::Connect)?;
+    drop(conn);
+    Ok(())
+}
+
+/// True when the error is a uniqueness violation, so callers can turn it into a form error.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}

@@ -1,0 +1,197 @@
+//! Demonstration data, so that a newcomer can try everything at once. Loading is idempotent.
+//!
+//! Service keys follow the 14-digit LeiKa format; they are examples, not checked against the
+//! current federal catalogue.
+
+use amtsweg_app::i18n::Lang;
+
+use crate::accounts::postal;
+use crate::accounts::users::{self, CreateUserError, NewUser};
+use crate::db::Db;
+use crate::domain::Email;
+use crate::secret::Secret;
+use crate::time::now_ms;
+
+pub const PASSWORD: &str = "Amtsweg-Demo-2026";
+
+pub const ACCOUNTS: [(&str, &str); 3] = [
+    ("buergerin@amtsweg.example", "citizen"),
+    ("sachbearbeitung@amtsweg.example", "caseworker"),
+    ("admin@amtsweg.example", "admin"),
+];
+
+struct DemoAuthority {
+    id: &'static str,
+    name: &'static str,
+    ags: &'static str,
+    street: &'static str,
+    postal_code: &'static str,
+    city: &'static str,
+    email: &'static str,
+    phone: &'static str,
+}
+
+const AUTHORITIES: [DemoAuthority; 3] = [
+    DemoAuthority {
+        id: "a-stuttgart",
+        name: "Landeshauptstadt Stuttgart – Amt für öffentliche Ordnung (Demo)",
+        ags: "08111000",
+        street: "Eberhardstraße 39",
+        postal_code: "70173",
+        city: "Stuttgart",
+        email: "ordnungsamt@stuttgart.amtsweg.example",
+        phone: "+49 711 216-0",
+    },
+    DemoAuthority {
+        id: "a-esslingen",
+        name: "Landratsamt Esslingen (Demo)",
+        ags: "08116000",
+        street: "Pulverwiesen 11",
+        postal_code: "73728",
+        city: "Esslingen am Neckar",
+        email: "poststelle@landkreis-esslingen.amtsweg.example",
+        phone: "+49 711 3902-0",
+    },
+    DemoAuthority {
+        id: "a-berlin-mitte",
+        name: "Bezirksamt Mitte von Berlin (Demo)",
+        ags: "11000000",
+        street: "Karl-Marx-Allee 31",
+        postal_code: "10178",
+        city: "Berlin",
+        email: "buergeramt@ba-mitte.amtsweg.example",
+        phone: "+49 30 9018-20",
+    },
+];
+
+/// (id, authority id, name, mail)
+const POSTBOXES: [(&str, &str, &str, &str); 4] = [
+    (
+        "p-stuttgart-parken",
+        "a-stuttgart",
+        "Parkraummanagement",
+        "parken@stuttgart.amtsweg.example",
+    ),
+    (
+        "p-stuttgart-buergerbuero",
+        "a-stuttgart",
+        "Bürgerbüro",
+        "buergerbuero@stuttgart.amtsweg.example",
+    ),
+    (
+        "p-esslingen-jugendamt",
+        "a-esslingen",
+        "Jugendamt – Unterhaltsvorschuss",
+        "uvg@landkreis-esslingen.amtsweg.example",
+    ),
+    (
+        "p-berlin-mitte-buergeramt",
+        "a-berlin-mitte",
+        "Bürgeramt",
+        "buergeramt@ba-mitte.amtsweg.example",
+    ),
+];
+
+/// (key, German title, English title, German summary, English summary)
+const SERVICES: [(&str, &str, &str, &str, &str); 4] = [
+    (
+        "99058011012000",
+        "Bewohnerparkausweis beantragen",
+        "Apply for a resident parking permit",
+        "Mit dem Bewohnerparkausweis parken Sie in Ihrem Wohngebiet in den gekennzeichneten Bereichen.",
+        "With a resident parking permit you may park in the marked zones of your neighbourhood.",
+    ),
+    (
+        "99016001002000",
+        "Hund zur Hundesteuer anmelden",
+        "Register a dog for dog tax",
+        "Wer einen Hund hält, meldet ihn innerhalb eines Monats zur Hundesteuer an.",
+        "If you keep a dog, register it for dog tax within one month.",
+    ),
+    (
+        "99115005001000",
+        "Meldebescheinigung beantragen",
+        "Apply for a certificate of registration",
+        "Die Meldebescheinigung bestätigt Ihre gemeldete Wohnanschrift, etwa für Arbeitgeber oder Vermieter.",
+        "The certificate of registration confirms your registered address, for employers or landlords for example.",
+    ),
+    (
+        "99108008252000",
+        "Unterhaltsvorschuss beantragen",
+        "Apply for child maintenance advance",
+        "Alleinerziehende erhalten Unterhaltsvorschuss, wenn der andere Elternteil keinen oder zu wenig Unterhalt zahlt.",
+        "Single parents receive a maintenance advance when the other parent pays no or too little maintenance.",
+    ),
+];
+
+pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    for a in &AUTHORITIES {
+        sqlx::query(
+            "INSERT INTO authorities (id, name, ags, street, postal_code, city, email, phone, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(a.id)
+        .bind(a.name)
+        .bind(a.ags)
+        .bind(a.street)
+        .bind(a.postal_code)
+        .bind(a.city)
+        .bind(a.email)
+        .bind(a.phone)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (id, authority, name, mail) in POSTBOXES {
+        sqlx::query(
+            "INSERT INTO postboxes (id, authority_id, name, email, created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(authority)
+        .bind(name)
+        .bind(mail)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (key, title_de, title_en, summary_de, summary_en) in SERVICES {
+        sqlx::query(
+            "INSERT INTO services (service_key, title_de, title_en, summary_de, summary_en, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (service_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(title_de)
+        .bind(title_en)
+        .bind(summary_de)
+        .bind(summary_en)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+
+    // A real import (`amtsweg import postal-codes`) is never replaced by the excerpt.
+    if postal::is_empty(db).await? {
+        postal::replace_all(db, &postal::parse(postal::DEMO_EXCERPT.as_bytes())?).await?;
+    }
+
+    for (email, role) in ACCOUNTS {
+        let user = NewUser {
+            email: Email::parse(email).map_err(|e| anyhow::anyhow!("demo address {email}: {e}"))?,
+            password: Secret::new(PASSWORD.to_string()),
+            role: role
+                .parse()
+                .map_err(|()| anyhow::anyhow!("demo role {role}"))?,
+            lang: Lang::De,
+            verified: true,
+        };
+        match users::create(db, user, public_url, false).await {
+            Ok(_) | Err(CreateUserError::Exists) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Domain newtypes: input is parsed into these at the edge, so the rest of the code only ever
+//! sees valid values.
+
+mod ags;
+mod email;
+mod role;
+
+pub use ags::{Ags, PostalCode};
+pub use email::{Email, EmailError};
+pub use role::Role;
+
+/// Plain single-line text as people type it: no control characters, bounded length.
+pub fn is_plain_text(s: &str, max_chars: usize) -> bool {
+    s.chars().count() <= max_chars && !s.chars().any(char::is_control)
+}

@@ -1,0 +1,22 @@
+//! Amtsweg server: configuration, HTTP routes, domain logic, database, mail and jobs.
+
+pub mod accounts;
+pub mod assets;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod dev;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod mail;
+pub mod secret;
+pub mod site;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod time;
+
+pub use startup::Application;

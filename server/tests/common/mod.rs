@@ -1,0 +1,216 @@
+//! Test harness: starts the application on port 0 with a fresh database, on SQLite or on
+//! PostgreSQL, and gives a client that keeps cookies but follows no redirects.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
+
+use std::path::PathBuf;
+
+use amtsweg_server::config::{Config, Mode};
+use amtsweg_server::secret::Secret;
+use amtsweg_server::state::AppState;
+use amtsweg_server::Application;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+    pub state: AppState,
+    pub dir: PathBuf,
+    pub backend: Backend,
+}
+
+/// Server for PostgreSQL tests; each test gets its own database created in it.
+pub fn postgres_server() -> String {
+    std::env::var("AMTSWEG_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let server = postgres_server();
+    let name = format!("amtsweg_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("PostgreSQL for tests must be reachable (AMTSWEG_TEST_POSTGRES)");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    format!("{server}/{name}")
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut config = Config::for_dir(dir);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.mode = Mode::Development;
+    config.smtp_url = None;
+    config.database_url = None;
+    config.public_url = "http://localhost".into();
+    config
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = std::env::temp_dir().join(format!("amtsweg-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = test_config(&dir);
+        if backend == Backend::Postgres {
+            config.database_url = Some(Secret::new(fresh_postgres_database().await));
+        }
+        adjust(&mut config);
+        let app = Application::build(config)
+            .await
+            .expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = client_with(jar.clone());
+        TestApp {
+            address,
+            client,
+            jar,
+            state,
+            dir,
+            backend,
+        }
+    }
+
+    /// A second, independent browser (its own cookies) against the same server.
+    pub fn other_client(&self) -> (reqwest::Client, std::sync::Arc<reqwest::cookie::Jar>) {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        (client_with(jar.clone()), jar)
+    }
+
+    /// The `Cookie` header this client's jar would send.
+    pub fn cookies(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar
+            .cookies(&self.address.parse().unwrap())
+            .map(|h| h.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Text of the newest mail the development transport wrote for `to`, waiting for it.
+    pub async fn mail_text(&self, to: &str, after: usize) -> String {
+        for _ in 0..100 {
+            self.state.mail_wakeup.notify_one();
+            let mut mails: Vec<(String, String)> = std::fs::read_dir(self.dir.join("mail"))
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                        .filter_map(|e| {
+                            let v: serde_json::Value =
+                                serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+                            (v["to"] == to).then(|| {
+                                (
+                                    e.file_name().to_string_lossy().into_owned(),
+                                    v["text"].as_str().unwrap_or("").to_string(),
+                                )
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            mails.sort();
+            if mails.len() > after {
+                return mails.pop().unwrap().1;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no mail #{} for {to}", after + 1);
+    }
+
+    /// Number of mails written for `to` so far.
+    pub fn mail_count(&self, to: &str) -> usize {
+        std::fs::read_dir(self.dir.join("mail"))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                    .filter(|e| {
+                        std::fs::read(e.path())
+                            .ok()
+                            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                            .is_some_and(|v| v["to"] == to)
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+fn client_with(jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_provider(jar)
+        .build()
+        .unwrap()
+}
+
+/// The form token in a page.
+pub fn csrf(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("page has a form token") + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// The first URL in a mail text that starts with `prefix` (after the host).
+pub fn link(text: &str, path_prefix: &str) -> String {
+    let i = text
+        .find(path_prefix)
+        .unwrap_or_else(|| panic!("no {path_prefix} link in {text}"));
+    text[i..].split_whitespace().next().unwrap().to_string()
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Defines one async test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            async fn run($app: TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run(TestApp::spawn(Backend::Sqlite).await).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                run(TestApp::spawn(Backend::Postgres).await).await
+            }
+        }
+    };
+}
