@@ -27,13 +27,11 @@ pub fn document(ctx: &PageCtx, title: &str, content: impl IntoView + 'static) ->
         let csrf = ctx.csrf.clone().unwrap_or_default();
         let who = crate::i18n::tf(lang, "nav.logged_in_as", &[("email", &u.email)]);
         view! {
-            <li class="aw-nav__user">
-                <span class="aw-nav__who">{who}</span>
-                <form class="aw-nav__logout" method="post" action="/abmelden">
-                    <input type="hidden" name="_csrf" value=csrf/>
-                    <button type="submit" class="aw-link-button">{t(lang, "nav.logout")}</button>
-                </form>
-            </li>
+            <span class="aw-header__user aw-muted">{who}</span>
+            <form method="post" action="/abmelden">
+                <input type="hidden" name="_csrf" value=csrf/>
+                <button type="submit" class="aw-btn-link">{t(lang, "nav.logout")}</button>
+            </form>
         }
     });
     let footer_links = [
@@ -54,39 +52,43 @@ pub fn document(ctx: &PageCtx, title: &str, content: impl IntoView + 'static) ->
             <body>
                 <a class="aw-skip-link" href="#main">{t(lang, "layout.skip")}</a>
                 <header class="aw-header">
-                    <div class="aw-header__inner">
+                    <div class="aw-container aw-header__bar">
                         <a class="aw-header__brand" href="/">
                             <span class="aw-header__name">{t(lang, "site.name")}</span>
                             <span class="aw-header__tagline">{t(lang, "site.tagline")}</span>
                         </a>
-                        <form class="aw-lang-switch" method="post" action="/sprache">
-                            <input type="hidden" name="lang" value=other.code()/>
-                            <input type="hidden" name="back" value=ctx.path.clone()/>
-                            <button type="submit" class="aw-lang-switch__button" lang=other.code()>
-                                {t(other, "layout.switch_to")}
-                            </button>
-                        </form>
+                        <div class="aw-header__actions">
+                            <form class="aw-lang-switch" method="post" action="/sprache">
+                                <input type="hidden" name="lang" value=other.code()/>
+                                <input type="hidden" name="back" value=ctx.path.clone()/>
+                                <button type="submit" class="aw-btn-link" lang=other.code()>
+                                    {t(other, "layout.switch_to")}
+                                </button>
+                            </form>
+                            {logout}
+                        </div>
                     </div>
                     <nav class="aw-nav" aria-label=t(lang, "nav.label")>
-                        <ul class="aw-nav__list">
-                            {nav.into_iter().map(|(href, label)| view! {
-                                <li><a class="aw-nav__link" href=href aria-current=current(href)>{label}</a></li>
-                            }).collect_view()}
-                            {logout}
-                        </ul>
+                        <div class="aw-container">
+                            <ul class="aw-nav__list">
+                                {nav.into_iter().map(|(href, label)| view! {
+                                    <li><a class="aw-nav__link" href=href aria-current=current(href)>{label}</a></li>
+                                }).collect_view()}
+                            </ul>
+                        </div>
                     </nav>
                 </header>
                 <main id="main" class="aw-main" tabindex="-1">{content}</main>
                 <footer class="aw-footer">
-                    <div class="aw-footer__inner">
+                    <div class="aw-container">
                         <nav aria-label=t(lang, "footer.label")>
-                            <ul class="aw-footer__list">
+                            <ul class="aw-footer__links">
                                 {footer_links.into_iter().map(|(href, label)| view! {
-                                    <li><a class="kern-link" href=href aria-current=current(href)>{label}</a></li>
+                                    <li><a href=href aria-current=current(href)>{label}</a></li>
                                 }).collect_view()}
                             </ul>
                         </nav>
-                        <p class="aw-footer__note">{t(lang, "footer.note")}</p>
+                        <p class="aw-footer__meta">{t(lang, "footer.note")}</p>
                     </div>
                 </footer>
             </body>

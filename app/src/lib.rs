@@ -68,6 +68,16 @@ pub fn lang() -> Lang {
     use_context::<PageCtx>().map(|c| c.lang).unwrap_or_default()
 }
 
+/// Numbers element ids within one page (alerts, tables), so that output is deterministic.
+#[derive(Clone, Default)]
+struct IdCounter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+pub fn next_id() -> usize {
+    use_context::<IdCounter>()
+        .map(|c| c.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1)
+        .unwrap_or(0)
+}
+
 /// Translates a key in the language of the page being rendered.
 pub fn tr(key: &str) -> &'static str {
     i18n::t(lang(), key)
@@ -83,6 +93,7 @@ where
     let owner = Owner::new();
     let html = owner.with(|| {
         provide_context(ctx.clone());
+        provide_context(IdCounter::default());
         let content = body();
         layout::document(ctx, title, content).to_html()
     });

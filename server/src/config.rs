@@ -162,6 +162,16 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Login attempts one client address may make per 15 minutes (all accounts together).
+    /// Offices behind one NAT address need more than a single household.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_LOGIN_LIMIT_PER_CLIENT",
+        default_value_t = 100
+    )]
+    pub login_limit_per_client: i64,
+
     /// Seconds a request may take before it is answered with an error.
     #[arg(
         long,
@@ -257,6 +267,7 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("session_idle_minutes", "AMTSWEG_SESSION_IDLE_MINUTES"),
     ("session_max_hours", "AMTSWEG_SESSION_MAX_HOURS"),
     ("trusted_proxies", "AMTSWEG_TRUSTED_PROXIES"),
+    ("login_limit_per_client", "AMTSWEG_LOGIN_LIMIT_PER_CLIENT"),
     ("operator_name", "AMTSWEG_OPERATOR_NAME"),
     ("operator_address", "AMTSWEG_OPERATOR_ADDRESS"),
     ("operator_email", "AMTSWEG_OPERATOR_EMAIL"),

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

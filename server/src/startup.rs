@@ -70,6 +70,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             mail_wakeup: Arc::new(Notify::new()),
+            home_services: Arc::new(crate::cache::TtlCache::new(Duration::from_secs(10))),
             config: Arc::new(config),
         };
         let worker = MailWorker {
@@ -155,7 +156,7 @@ pub fn router(state: AppState, sessions: Store) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(from_fn_with_state(state.clone(), headers::error_pages))
         .layer(session::layer(sessions, &state.config))
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(from_fn_with_state(state.clone(), headers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

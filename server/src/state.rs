@@ -3,6 +3,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use tokio::sync::Notify;
 
+use crate::cache::TtlCache;
 use crate::config::Config;
 use crate::db::Db;
 
@@ -13,6 +14,18 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Wakes the mail worker right after a mail was committed to the outbox.
     pub mail_wakeup: Arc<Notify>,
+    /// Services shown on the start page, both languages, refreshed every few seconds.
+    pub home_services: Arc<TtlCache<Vec<ServiceSummary>>>,
+}
+
+/// A service as the start page lists it.
+#[derive(Clone, Debug)]
+pub struct ServiceSummary {
+    pub key: String,
+    pub title_de: String,
+    pub title_en: String,
+    pub summary_de: String,
+    pub summary_en: String,
 }
 
 impl FromRef<AppState> for Db {

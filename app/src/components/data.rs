@@ -12,13 +12,13 @@ pub struct SummaryRow {
 #[component]
 pub fn SummaryList(rows: Vec<SummaryRow>) -> impl IntoView {
     view! {
-        <dl class="kern-description-list aw-summary-list">
+        <dl class="kern-description-list">
             {rows.into_iter().map(|r| view! {
-                <div class="kern-description-list-item aw-summary-list__row">
+                <div class="kern-description-list-item">
                     <dt class="kern-description-list-item__key">{r.key}</dt>
                     <dd class="kern-description-list-item__value">{r.value}</dd>
                     {r.change.map(|(href, context)| view! {
-                        <dd class="aw-summary-list__action">
+                        <dd class="aw-summary-action">
                             <a class="kern-link" href=href>
                                 {tr("form.change")}<span class="aw-sr-only">{format!(" {context}")}</span>
                             </a>
@@ -37,10 +37,12 @@ pub fn Table(
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
 ) -> impl IntoView {
+    let id = format!("table-{}", crate::next_id());
+    let labelled_by = id.clone();
     view! {
-        <div class="aw-table-wrap" tabindex="0" role="region" aria-label=caption.clone()>
+        <div class="aw-table-wrap" tabindex="0" role="region" aria-labelledby=labelled_by>
             <table class="kern-table">
-                <caption class="kern-table__caption">{caption.clone()}</caption>
+                <caption class="kern-title kern-title--small" id=id>{caption}</caption>
                 <thead class="kern-table__head">
                     <tr class="kern-table__row">
                         {headers.into_iter().map(|h| view! { <th class="kern-table__header" scope="col">{h}</th> }).collect_view()}
@@ -61,21 +63,21 @@ pub fn Table(
 /// Progress through a multi-page form; `current` is zero-based.
 #[component]
 pub fn StepIndicator(steps: Vec<String>, current: usize) -> impl IntoView {
-    let total = steps.len();
     view! {
-        <nav class="aw-steps" aria-label=tr("form.steps")>
-            <p class="aw-steps__count">
-                {crate::i18n::tf(crate::lang(), "form.step_of", &[("n", &(current + 1).to_string()), ("total", &total.to_string())])}
-            </p>
-            <ol class="aw-steps__list">
+        <nav aria-label=tr("form.steps")>
+            <ol class="aw-steps">
                 {steps.into_iter().enumerate().map(|(i, s)| {
-                    let state = if i < current { "aw-steps__item aw-steps__item--done" }
+                    let class = if i < current { "aw-steps__item aw-steps__item--done" }
                         else if i == current { "aw-steps__item aw-steps__item--current" }
                         else { "aw-steps__item" };
+                    let state = if i < current { Some(tr("form.step_done")) }
+                        else if i == current { Some(tr("form.step_current")) }
+                        else { None };
                     view! {
-                        <li class=state aria-current=(i == current).then_some("step")>
-                            {s}
-                            {(i < current).then(|| view! { <span class="aw-sr-only">{format!(" ({})", tr("form.step_done"))}</span> })}
+                        <li class=class aria-current=(i == current).then_some("step")>
+                            <span class="kern-number">{(i + 1).to_string()}</span>
+                            <span class="aw-steps__label">{s}</span>
+                            {state.map(|st| view! { <span class="aw-sr-only">{format!(" ({st})")}</span> })}
                         </li>
                     }
                 }).collect_view()}

@@ -15,9 +15,10 @@ pub struct FieldError {
 pub fn ErrorSummary(errors: Vec<FieldError>) -> impl IntoView {
     (!errors.is_empty()).then(|| {
         view! {
-            <div class="kern-alert kern-alert--danger aw-error-summary" tabindex="-1" autofocus
+            <div class="kern-alert kern-alert--danger aw-error-summary" role="alert" tabindex="-1" autofocus
                 aria-labelledby="error-summary-title">
                 <div class="kern-alert__header">
+                    <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
                     <h2 class="kern-title" id="error-summary-title">{tr("form.error_summary")}</h2>
                 </div>
                 <div class="kern-alert__body">
@@ -41,17 +42,18 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    fn class(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
-            AlertKind::Info => "kern-alert kern-alert--info",
-            AlertKind::Success => "kern-alert kern-alert--success",
-            AlertKind::Warning => "kern-alert kern-alert--warning",
-            AlertKind::Danger => "kern-alert kern-alert--danger",
+            AlertKind::Info => "info",
+            AlertKind::Success => "success",
+            AlertKind::Warning => "warning",
+            AlertKind::Danger => "danger",
         }
     }
 }
 
-/// A notification box. `role="status"` only for messages that appear after an action.
+/// A notification box. Messages that appear after an action (`announce`) are a live region;
+/// others are a named region. Ids are numbered per page, so output stays deterministic.
 #[component]
 pub fn Alert(
     kind: AlertKind,
@@ -59,10 +61,14 @@ pub fn Alert(
     #[prop(optional)] announce: bool,
     children: Children,
 ) -> impl IntoView {
+    let id = format!("alert-{}", crate::next_id());
+    let labelled_by = id.clone();
+    let role = if announce { "status" } else { "region" };
     view! {
-        <div class=kind.class() role=announce.then_some("status")>
+        <div class=format!("kern-alert kern-alert--{}", kind.name()) role=role aria-labelledby=labelled_by>
             <div class="kern-alert__header">
-                <p class="kern-title">{title}</p>
+                <span class=format!("kern-icon kern-icon--{}", kind.name()) aria-hidden="true"></span>
+                <h2 class="kern-title" id=id>{title}</h2>
             </div>
             <div class="kern-alert__body">{children()}</div>
         </div>
@@ -87,5 +93,5 @@ pub fn Tag(kind: TagKind, #[prop(into)] text: String) -> impl IntoView {
         TagKind::Warning => "kern-badge kern-badge--warning",
         TagKind::Danger => "kern-badge kern-badge--danger",
     };
-    view! { <span class=class>{text}</span> }
+    view! { <span class=class><span class="kern-label">{text}</span></span> }
 }

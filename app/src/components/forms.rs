@@ -19,7 +19,8 @@ fn hint_and_error(id: &str, hint: Option<String>, error: Option<String>) -> impl
         {hint.map(|h| view! { <div class="kern-hint" id=format!("{id}-hint")>{h}</div> })}
         {error.map(|e| view! {
             <p class="kern-error" id=format!("{id}-error")>
-                <span class="aw-sr-only">{format!("{}: ", tr("form.error_prefix"))}</span>{e}
+                <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                <span class="kern-body"><span class="aw-sr-only">{format!("{}: ", tr("form.error_prefix"))}</span>{e}</span>
             </p>
         })}
     }
@@ -45,20 +46,23 @@ pub fn TextInput(
     #[prop(optional)] required: bool,
     #[prop(optional)] max_length: Option<usize>,
     #[prop(optional)] inputmode: Option<&'static str>,
-    /// Width class suffix, e.g. `"s"` for short inputs like postal codes.
+    /// Width in characters (`5`, `10`, `20`) for inputs whose answers are short.
     #[prop(optional)]
     width: Option<&'static str>,
 ) -> impl IntoView {
     let has_error = error.is_some();
-    let class = match width {
-        Some(w) => format!("kern-form-input__input aw-input--{w}"),
-        None => "kern-form-input__input".to_string(),
-    };
+    let mut class = String::from("kern-form-input__input");
+    if let Some(w) = width {
+        class.push_str(&format!(" aw-input--width-{w}"));
+    }
+    if has_error {
+        class.push_str(" kern-form-input__input--error");
+    }
     view! {
         <div class=group_class("kern-form-input", has_error)>
             <label class="kern-label" for=name.clone()>
                 {label}
-                {(!required).then(|| view! { <span class="aw-optional">{format!(" ({})", tr("form.optional"))}</span> })}
+                {(!required).then(|| view! { <span class="kern-label__optional">{format!(" – {}", tr("form.optional"))}</span> })}
             </label>
             {hint_and_error(&name, hint.clone(), error)}
             <input class=class id=name.clone() name=name.clone() type=input_type value=value
@@ -86,10 +90,10 @@ pub fn TextArea(
         <div class=group_class("kern-form-input", has_error)>
             <label class="kern-label" for=name.clone()>
                 {label}
-                {(!required).then(|| view! { <span class="aw-optional">{format!(" ({})", tr("form.optional"))}</span> })}
+                {(!required).then(|| view! { <span class="kern-label__optional">{format!(" – {}", tr("form.optional"))}</span> })}
             </label>
             {hint_and_error(&name, hint.clone(), error)}
-            <textarea class="kern-form-input__input aw-textarea" id=name.clone() name=name.clone() rows="5"
+            <textarea class=if has_error { "kern-form-input__input kern-form-input__input--error" } else { "kern-form-input__input" } id=name.clone() name=name.clone() rows="5"
                 required=required maxlength=max_length.map(|m| m.to_string())
                 aria-invalid=has_error.then_some("true")
                 aria-describedby=described_by(&name, hint.is_some(), has_error)>{value}</textarea>
@@ -150,36 +154,36 @@ fn choice_group(
     inline: bool,
 ) -> impl IntoView {
     let has_error = error.is_some();
-    let list_class = if inline {
-        "aw-choices aw-choices--inline"
+    let body_class = if inline {
+        "kern-fieldset__body kern-fieldset__body--horizontal"
     } else {
-        "aw-choices"
+        "kern-fieldset__body"
     };
-    let item_class = if kind == "radio" {
-        "kern-form-check kern-form-check--radio"
-    } else {
-        "kern-form-check"
+    let input_class = match (kind, has_error) {
+        ("radio", false) => "kern-form-check__radio",
+        ("radio", true) => "kern-form-check__radio kern-form-check__radio--error",
+        (_, false) => "kern-form-check__checkbox",
+        (_, true) => "kern-form-check__checkbox kern-form-check__checkbox--error",
     };
     view! {
-        <div class=group_class("kern-form-input", has_error)>
-            <fieldset class="kern-fieldset" aria-describedby=described_by(&name, hint.is_some(), has_error)>
-                <legend class="kern-label kern-fieldset__legend">{legend}</legend>
-                {hint_and_error(&name, hint.clone(), error)}
-                <div class=list_class>
-                    {options.into_iter().enumerate().map(|(i, (value, label))| {
-                        let id = if i == 0 { name.clone() } else { format!("{name}-{i}") };
-                        let checked = selected.contains(&value);
-                        view! {
-                            <div class=item_class>
-                                <input class="kern-form-check__input" type=kind id=id.clone() name=name.clone()
-                                    value=value checked=checked aria-invalid=has_error.then_some("true")/>
-                                <label class="kern-form-check__label" for=id>{label}</label>
-                            </div>
-                        }
-                    }).collect_view()}
-                </div>
-            </fieldset>
-        </div>
+        <fieldset class=if has_error { "kern-fieldset kern-fieldset--error" } else { "kern-fieldset" }
+            aria-describedby=described_by(&name, hint.is_some(), has_error)>
+            <legend class="kern-label">{legend}</legend>
+            {hint_and_error(&name, hint.clone(), error)}
+            <div class=body_class>
+                {options.into_iter().enumerate().map(|(i, (value, label))| {
+                    let id = if i == 0 { name.clone() } else { format!("{name}-{i}") };
+                    let checked = selected.contains(&value);
+                    view! {
+                        <div class="kern-form-check">
+                            <input class=input_class type=kind id=id.clone() name=name.clone()
+                                value=value checked=checked aria-invalid=has_error.then_some("true")/>
+                            <label class="kern-label" for=id>{label}</label>
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        </fieldset>
     }
 }
 
@@ -199,7 +203,7 @@ pub fn Select(
             <label class="kern-label" for=name.clone()>{label}</label>
             {hint_and_error(&name, hint.clone(), error)}
             <div class="kern-form-input__select-wrapper">
-                <select class="kern-form-input__select" id=name.clone() name=name.clone() required=required
+                <select class=if has_error { "kern-form-input__select kern-form-input__select--error" } else { "kern-form-input__select" } id=name.clone() name=name.clone() required=required
                     aria-invalid=has_error.then_some("true")
                     aria-describedby=described_by(&name, hint.is_some(), has_error)>
                     <option value="">{tr("form.select_prompt")}</option>
@@ -255,27 +259,29 @@ pub fn DateInput(
         ),
     ];
     view! {
-        <div class=group_class("kern-form-input", has_error)>
-            <fieldset class="kern-fieldset" role="group" aria-describedby=described_by(&name, hint.is_some(), has_error)>
-                <legend class="kern-label kern-fieldset__legend">{legend}</legend>
-                {hint_and_error(&name, hint.clone(), error)}
-                <div class="aw-date-input">
-                    {parts.into_iter().map(|(part, label, v, len, ac)| {
-                        // The day field carries the group's id so error links focus it.
-                        let id = if part == "day" { name.clone() } else { format!("{name}-{part}") };
-                        let class = if len == 4 { "kern-form-input__input aw-date-input__year" } else { "kern-form-input__input aw-date-input__part" };
-                        view! {
-                            <div class="aw-date-input__item">
-                                <label class="kern-label aw-date-input__label" for=id.clone()>{label}</label>
-                                <input class=class id=id name=format!("{name}.{part}") type="text"
-                                    inputmode="numeric" maxlength=len.to_string() value=v autocomplete=ac
-                                    aria-invalid=has_error.then_some("true")/>
-                            </div>
-                        }
-                    }).collect_view()}
-                </div>
-            </fieldset>
-        </div>
+        <fieldset class=if has_error { "kern-fieldset kern-fieldset--error" } else { "kern-fieldset" }
+            role="group" aria-describedby=described_by(&name, hint.is_some(), has_error)>
+            <legend class="kern-label">{legend}</legend>
+            {hint_and_error(&name, hint.clone(), error)}
+            <div class="kern-fieldset__body kern-fieldset__body--horizontal aw-date-input">
+                {parts.into_iter().map(|(part, label, v, len, ac)| {
+                    // The day field carries the group's id so error links focus it.
+                    let id = if part == "day" { name.clone() } else { format!("{name}-{part}") };
+                    let mut class = format!("kern-form-input__input kern-form-input__input--width-{len}");
+                    if has_error {
+                        class.push_str(" kern-form-input__input--error");
+                    }
+                    view! {
+                        <div class="kern-form-input">
+                            <label class="kern-label" for=id.clone()>{label}</label>
+                            <input class=class id=id name=format!("{name}.{part}") type="text"
+                                inputmode="numeric" maxlength=len.to_string() value=v autocomplete=ac
+                                aria-invalid=has_error.then_some("true")/>
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        </fieldset>
     }
 }
 
@@ -293,7 +299,7 @@ pub fn FileInput(
         <div class=group_class("kern-form-input", has_error)>
             <label class="kern-label" for=name.clone()>{label}</label>
             {hint_and_error(&name, hint.clone(), error)}
-            <input class="kern-form-input__input aw-file-input" type="file" id=name.clone() name=name.clone()
+            <input class=if has_error { "kern-form-input__input kern-form-input__input--error" } else { "kern-form-input__input" } type="file" id=name.clone() name=name.clone()
                 accept=accept multiple=multiple
                 aria-invalid=has_error.then_some("true")
                 aria-describedby=described_by(&name, hint.is_some(), has_error)/>

@@ -32,13 +32,13 @@ pub fn render_gallery(ctx: &PageCtx) -> String {
                 },
             ];
             view! {
-                <h1 class="kern-heading-xl">{tr("dev.components.title")}</h1>
+                <h1>{tr("dev.components.title")}</h1>
                 <ErrorSummary errors=errors/>
                 <StepIndicator steps=vec![tr("dev.components.step1").into(), tr("dev.components.step2").into(), tr("dev.components.step3").into()] current=1/>
                 <form method="post" action="/dev/components" novalidate>
                     <TextInput name="name" label=tr("dev.components.name") hint=tr("dev.components.name_hint") autocomplete="name" required=true/>
                     <TextInput name="email-error-demo" label=tr("dev.components.email") value="erika@" error=Some(tr("error.email.invalid").to_string()) input_type="email" required=true/>
-                    <TextInput name="plz" label=tr("dev.components.plz") width="s" inputmode="numeric" max_length=5/>
+                    <TextInput name="plz" label=tr("dev.components.plz") width="5" inputmode="numeric" max_length=5/>
                     <TextArea name="notes" label=tr("dev.components.notes")/>
                     <DateInput name="birth" legend=tr("dev.components.birth") hint=tr("dev.components.birth_hint") error=Some(tr("dev.components.date_error").to_string()) autocomplete_bday=true
                         value=DateValue { day: "31".into(), month: "02".into(), year: "1990".into() }/>
@@ -46,7 +46,7 @@ pub fn render_gallery(ctx: &PageCtx) -> String {
                     <Checkboxes name="topics" legend=tr("dev.components.topics") options=opts(&["parking", "dog"]) checked=vec!["dog".into()]/>
                     <Select name="district" label=tr("dev.components.district") options=opts(&["mitte", "nord"])/>
                     <FileInput name="evidence" label=tr("dev.components.file") hint=tr("dev.components.file_hint") accept="application/pdf,image/jpeg,image/png"/>
-                    <div class="aw-actions">
+                    <div class="kern-btn-wrapper">
                         <Button kind=ButtonKind::Primary label=tr("dev.components.continue")/>
                         <Button kind=ButtonKind::Secondary label=tr("dev.components.save")/>
                         <Button kind=ButtonKind::Tertiary label=tr("dev.components.cancel")/>
@@ -56,7 +56,7 @@ pub fn render_gallery(ctx: &PageCtx) -> String {
                 <Alert kind=AlertKind::Success title=tr("dev.components.success")><p>{tr("dev.components.alert_text")}</p></Alert>
                 <Alert kind=AlertKind::Warning title=tr("dev.components.warning")><p>{tr("dev.components.alert_text")}</p></Alert>
                 <Alert kind=AlertKind::Danger title=tr("dev.components.danger")><p>{tr("dev.components.alert_text")}</p></Alert>
-                <p class="aw-tags">
+                <p>
                     <Tag kind=TagKind::Neutral text=tr("dev.components.tag_draft")/>" "
                     <Tag kind=TagKind::Info text=tr("dev.components.tag_submitted")/>" "
                     <Tag kind=TagKind::Success text=tr("dev.components.tag_approved")/>" "

@@ -27,7 +27,7 @@ pub fn list(ctx: &PageCtx, mails: &[MailSummary]) -> String {
         .collect();
     render_page(ctx, crate::i18n::t(ctx.lang, "dev.mail.title"), move || {
         view! {
-            <h1 class="kern-heading-xl">{tr("dev.mail.title")}</h1>
+            <h1>{tr("dev.mail.title")}</h1>
             <Alert kind=AlertKind::Warning title=tr("dev.mail.warning_title")>
                 <p>{tr("dev.mail.warning")}</p>
             </Alert>
@@ -71,18 +71,18 @@ pub fn detail(ctx: &PageCtx, mail: &MailSummary) -> String {
     render_page(ctx, &mail.subject, move || {
         view! {
             <p><a class="kern-link" href="/dev/mail">{tr("dev.mail.back")}</a></p>
-            <h1 class="kern-heading-xl">{subject}</h1>
-            <dl class="kern-description-list aw-summary-list">
-                <div class="kern-description-list-item aw-summary-list__row">
+            <h1>{subject}</h1>
+            <dl class="kern-description-list">
+                <div class="kern-description-list-item">
                     <dt class="kern-description-list-item__key">{tr("dev.mail.to")}</dt>
                     <dd class="kern-description-list-item__value">{to}</dd>
                 </div>
-                <div class="kern-description-list-item aw-summary-list__row">
+                <div class="kern-description-list-item">
                     <dt class="kern-description-list-item__key">{tr("dev.mail.sent")}</dt>
                     <dd class="kern-description-list-item__value">{created}</dd>
                 </div>
             </dl>
-            <h2 class="kern-heading-m">{tr("dev.mail.text_part")}</h2>
+            <h2 class="kern-heading-medium">{tr("dev.mail.text_part")}</h2>
             <pre class="aw-mail-text">{text}</pre>
             <p><a class="kern-link" href=format!("/dev/mail/{id}/eml")>{tr("dev.mail.download")}</a></p>
         }

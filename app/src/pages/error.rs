@@ -19,7 +19,7 @@ pub fn render(ctx: &PageCtx, status: u16) -> String {
     let title = crate::i18n::t(ctx.lang, &format!("error.page.{key}.title"));
     render_page(ctx, title, move || {
         view! {
-            <h1 class="kern-heading-xl">{tr(&format!("error.page.{key}.title"))}</h1>
+            <h1>{tr(&format!("error.page.{key}.title"))}</h1>
             <p>{tr(&format!("error.page.{key}.text"))}</p>
             <p><a class="kern-link" href="/">{tr("error.page.home_link")}</a></p>
         }

@@ -20,19 +20,23 @@ pub fn render(ctx: &PageCtx, services: &[ServiceCard]) -> String {
             ("home.step3.title", "home.step3.text"),
         ];
         view! {
-            <h1 class="kern-heading-xl">{tr("home.title")}</h1>
+            <h1>{tr("home.title")}</h1>
             <p class="aw-lead">{tr("home.lead")}</p>
             <section aria-labelledby="services-heading">
-                <h2 class="kern-heading-l" id="services-heading">{tr("home.services")}</h2>
+                <h2 id="services-heading">{tr("home.services")}</h2>
                 {if cards.is_empty() {
                     view! { <p>{tr("home.no_services")}</p> }.into_any()
                 } else {
                     view! {
-                        <ul class="aw-cards">
+                        <ul class="aw-card-list">
                             {cards.into_iter().map(|(key, title, summary)| view! {
-                                <li class="aw-card" data-service-key=key>
-                                    <h3 class="aw-card__title">{title}</h3>
-                                    <p class="aw-card__text">{summary}</p>
+                                <li class="kern-card aw-card" data-service-key=key>
+                                    <div class="kern-card__container">
+                                        <div class="kern-card__header">
+                                            <h3 class="kern-title">{title}</h3>
+                                        </div>
+                                        <div class="kern-card__body"><p>{summary}</p></div>
+                                    </div>
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -40,11 +44,11 @@ pub fn render(ctx: &PageCtx, services: &[ServiceCard]) -> String {
                 }}
             </section>
             <section aria-labelledby="how-heading">
-                <h2 class="kern-heading-l" id="how-heading">{tr("home.how")}</h2>
-                <ol class="aw-how">
+                <h2 id="how-heading">{tr("home.how")}</h2>
+                <ol class="kern-list kern-list--number">
                     {steps.into_iter().map(|(title, text)| view! {
-                        <li class="aw-how__item">
-                            <h3 class="aw-how__title">{tr(title)}</h3>
+                        <li>
+                            <h3 class="kern-heading-small">{tr(title)}</h3>
                             <p>{tr(text)}</p>
                         </li>
                     }).collect_view()}

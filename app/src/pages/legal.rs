@@ -43,12 +43,12 @@ pub fn impressum(ctx: &PageCtx, op: &Operator) -> String {
         move || {
             view! {
                 <div class="aw-prose">
-                    <h1 class="kern-heading-xl">{tr("legal.imprint.title")}</h1>
-                    <h2 class="kern-heading-m">{tr("legal.imprint.provider")}</h2>
+                    <h1>{tr("legal.imprint.title")}</h1>
+                    <h2 class="kern-heading-medium">{tr("legal.imprint.provider")}</h2>
                     {operator_block(op)}
-                    <h2 class="kern-heading-m">{tr("legal.imprint.responsible_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.imprint.responsible_title")}</h2>
                     {paragraphs(&["legal.imprint.responsible"])}
-                    <h2 class="kern-heading-m">{tr("legal.imprint.software_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.imprint.software_title")}</h2>
                     {paragraphs(&["legal.imprint.software"])}
                 </div>
             }
@@ -64,18 +64,18 @@ pub fn privacy(ctx: &PageCtx, op: &Operator) -> String {
         move || {
             view! {
                 <div class="aw-prose">
-                    <h1 class="kern-heading-xl">{tr("legal.privacy.title")}</h1>
-                    <h2 class="kern-heading-m">{tr("legal.privacy.controller_title")}</h2>
+                    <h1>{tr("legal.privacy.title")}</h1>
+                    <h2 class="kern-heading-medium">{tr("legal.privacy.controller_title")}</h2>
                     {operator_block(op)}
-                    <h2 class="kern-heading-m">{tr("legal.privacy.data_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.privacy.data_title")}</h2>
                     {paragraphs(&["legal.privacy.data_account", "legal.privacy.data_applications", "legal.privacy.data_logs"])}
-                    <h2 class="kern-heading-m">{tr("legal.privacy.cookies_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.privacy.cookies_title")}</h2>
                     {paragraphs(&["legal.privacy.cookies"])}
-                    <h2 class="kern-heading-m">{tr("legal.privacy.recipients_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.privacy.recipients_title")}</h2>
                     {paragraphs(&["legal.privacy.recipients"])}
-                    <h2 class="kern-heading-m">{tr("legal.privacy.retention_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.privacy.retention_title")}</h2>
                     {paragraphs(&["legal.privacy.retention"])}
-                    <h2 class="kern-heading-m">{tr("legal.privacy.rights_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.privacy.rights_title")}</h2>
                     {paragraphs(&["legal.privacy.rights", "legal.privacy.complaint"])}
                 </div>
             }
@@ -91,19 +91,19 @@ pub fn accessibility(ctx: &PageCtx, op: &Operator) -> String {
         move || {
             view! {
                 <div class="aw-prose">
-                    <h1 class="kern-heading-xl">{tr("legal.a11y.title")}</h1>
+                    <h1>{tr("legal.a11y.title")}</h1>
                     {paragraphs(&["legal.a11y.intro"])}
-                    <h2 class="kern-heading-m">{tr("legal.a11y.status_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.a11y.status_title")}</h2>
                     {paragraphs(&["legal.a11y.status", "legal.a11y.method"])}
-                    <h2 class="kern-heading-m">{tr("legal.a11y.limits_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.a11y.limits_title")}</h2>
                     {paragraphs(&["legal.a11y.limits"])}
-                    <h2 class="kern-heading-m">{tr("legal.a11y.feedback_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.a11y.feedback_title")}</h2>
                     {paragraphs(&["legal.a11y.feedback"])}
                     {operator_block(op)}
-                    <h2 class="kern-heading-m">{tr("legal.a11y.enforcement_title")}</h2>
+                    <h2 class="kern-heading-medium">{tr("legal.a11y.enforcement_title")}</h2>
                     {paragraphs(&["legal.a11y.enforcement"])}
                     <p><a class="kern-link" href="https://www.schlichtungsstelle-bgg.de">{tr("legal.a11y.enforcement_link")}</a></p>
-                    <p class="aw-meta">{tr("legal.a11y.date")}</p>
+                    <p class="aw-muted">{tr("legal.a11y.date")}</p>
                 </div>
             }
         },

@@ -3,12 +3,10 @@
 //! Hashing costs ~19 MiB and tens of milliseconds of CPU, so it runs on the blocking pool with a
 //! bounded number in parallel: a burst of logins queues instead of exhausting memory.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::Semaphore;
 
 use crate::secret::Secret;
@@ -17,10 +15,8 @@ pub const MEMORY_KIB: u32 = 19_456;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
 
-fn hasher() -> Argon2<'static> {
-    let params =
-        Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn params() -> Params {
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, Some(32)).expect("valid argon2 parameters")
 }
 
 fn permits() -> &'static Arc<Semaphore> {
@@ -33,44 +29,128 @@ fn permits() -> &'static Arc<Semaphore> {
     })
 }
 
-pub async fn hash(password: Secret<String>) -> anyhow::Result<String> {
+/// Work memory, one buffer per permit, reused: allocating 19 MiB per hash lets the allocator
+/// keep freed blocks per thread, and a burst of logins then grows the process by hundreds of MB.
+fn buffers() -> &'static Mutex<Vec<Vec<Block>>> {
+    static B: OnceLock<Mutex<Vec<Vec<Block>>>> = OnceLock::new();
+    B.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Runs `f` on the blocking pool with a work buffer, at most `permits` at a time.
+async fn with_memory<T, F>(f: F) -> anyhow::Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Vec<Block>) -> anyhow::Result<T> + Send + 'static,
+{
     let _permit = permits().clone().acquire_owned().await?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+    let mut buf = buffers()
+        .lock()
+        .map(|mut b| b.pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let (buf, out) = tokio::task::spawn_blocking(move || {
+        let out = f(&mut buf);
+        (buf, out)
     })
-    .await?
+    .await?;
+    if let Ok(mut b) = buffers().lock() {
+        b.push(buf);
+    }
+    out
+}
+
+fn compute(
+    alg: Algorithm,
+    version: Version,
+    params: Params,
+    pwd: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    blocks: &mut Vec<Block>,
+) -> anyhow::Result<()> {
+    blocks.resize(params.block_count(), Block::default());
+    Argon2::new(alg, version, params)
+        .hash_password_into_with_memory(pwd, salt, out, &mut blocks[..])
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+/// A PHC string `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`.
+pub async fn hash(password: Secret<String>) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    with_memory(move |blocks| {
+        let mut salt_buf = [0u8; 64];
+        let salt_bytes = salt
+            .decode_b64(&mut salt_buf)
+            .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        let mut out = [0u8; 32];
+        compute(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            params(),
+            password.expose().as_bytes(),
+            salt_bytes,
+            &mut out,
+            blocks,
+        )?;
+        let output = Output::new(&out).map_err(|e| anyhow::anyhow!("output: {e}"))?;
+        Ok(format!(
+            "$argon2id$v=19$m={MEMORY_KIB},t={ITERATIONS},p={PARALLELISM}${}${output}",
+            salt.as_str()
+        ))
+    })
+    .await
 }
 
 /// Verifies a password. Unknown users are checked against a dummy hash so that the answer takes
 /// as long as for a real account.
 pub async fn verify(password: Secret<String>, stored: Option<String>) -> anyhow::Result<bool> {
-    let _permit = permits().clone().acquire_owned().await?;
-    tokio::task::spawn_blocking(move || {
-        let known = stored.is_some();
-        let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
+    let known = stored.is_some();
+    let stored = match stored {
+        Some(s) => s,
+        None => dummy_hash().await?,
+    };
+    with_memory(move |blocks| {
         let parsed =
             PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("bad stored hash: {e}"))?;
-        let ok = hasher()
-            .verify_password(password.expose().as_bytes(), &parsed)
-            .is_ok();
+        let alg =
+            Algorithm::try_from(parsed.algorithm).map_err(|e| anyhow::anyhow!("algorithm: {e}"))?;
+        let version = parsed
+            .version
+            .map(Version::try_from)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("version: {e}"))?
+            .unwrap_or_default();
+        let params = Params::try_from(&parsed).map_err(|e| anyhow::anyhow!("params: {e}"))?;
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            anyhow::bail!("stored hash lacks salt or output");
+        };
+        let mut salt_buf = [0u8; 64];
+        let salt_bytes = salt
+            .decode_b64(&mut salt_buf)
+            .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        let mut out = vec![0u8; expected.len()];
+        compute(
+            alg,
+            version,
+            params,
+            password.expose().as_bytes(),
+            salt_bytes,
+            &mut out,
+            blocks,
+        )?;
+        // `Output` compares in constant time.
+        let ok = Output::new(&out).map(|o| o == expected).unwrap_or(false);
         Ok(known && ok)
     })
-    .await?
+    .await
 }
 
-fn dummy_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(b"dummy password for unknown accounts", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    })
+async fn dummy_hash() -> anyhow::Result<String> {
+    static H: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    H.get_or_try_init(|| hash(Secret::new("dummy password for unknown accounts".into())))
+        .await
+        .cloned()
 }
 
 /// Minimum length and an upper bound that still allows long passphrases.
@@ -195,6 +275,37 @@ mod tests {
             check_new("żółć gęślą jaźń kwiat", &[]).is_ok(),
             "any Unicode"
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_interoperate_with_the_reference_implementation() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash(Secret::new("Fahrrad Hafen Regen Lampe".into()))
+            .await
+            .unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"Fahrrad Hafen Regen Lampe", &parsed)
+            .is_ok());
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 3, 1, None).unwrap(),
+        )
+        .hash_password(b"older weaker hash", &salt)
+        .unwrap()
+        .to_string();
+        assert!(verify(
+            Secret::new("older weaker hash".into()),
+            Some(theirs.clone())
+        )
+        .await
+        .unwrap());
+        assert!(!verify(Secret::new("wrong".into()), Some(theirs.clone()))
+            .await
+            .unwrap());
+        assert!(needs_rehash(&theirs));
     }
 
     #[test]

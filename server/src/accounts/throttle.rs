@@ -14,10 +14,13 @@ pub const LOGIN_PER_ACCOUNT: Limit = Limit {
     max: 10,
     window_secs: 15 * 60,
 };
-pub const LOGIN_PER_CLIENT: Limit = Limit {
-    max: 50,
-    window_secs: 15 * 60,
-};
+/// Per client address; the maximum comes from the configuration.
+pub fn login_per_client(max: i64) -> Limit {
+    Limit {
+        max,
+        window_secs: 15 * 60,
+    }
+}
 pub const REGISTER_PER_CLIENT: Limit = Limit {
     max: 10,
     window_secs: 60 * 60,

@@ -76,7 +76,7 @@ pub async fn login(
         throttle::hit(
             &state.db,
             &format!("login:ip:{ip}"),
-            throttle::LOGIN_PER_CLIENT,
+            throttle::login_per_client(state.config.login_limit_per_client),
         )
         .await?;
         throttle::hit(

@@ -22,7 +22,7 @@ pub fn login(ctx: &PageCtx, state: &FormState, next: &str, notice: Option<&'stat
     let (s, next) = (state.clone(), next.to_string());
     render_page(ctx, title(ctx, "auth.login.title"), move || {
         view! {
-            <h1 class="kern-heading-xl">{tr("auth.login.title")}</h1>
+            <h1>{tr("auth.login.title")}</h1>
             {banner(notice)}
             <ErrorSummary errors=s.errors.clone()/>
             <form method="post" action="/anmelden" novalidate>
@@ -34,7 +34,7 @@ pub fn login(ctx: &PageCtx, state: &FormState, next: &str, notice: Option<&'stat
                     autocomplete="current-password" error=s.error("password") required=true max_length=256/>
                 <Button kind=ButtonKind::Primary label=tr("auth.login.submit")/>
             </form>
-            <ul class="aw-links">
+            <ul class="kern-list">
                 <li><a class="kern-link" href="/passwort-vergessen">{tr("auth.login.forgot")}</a></li>
                 <li><a class="kern-link" href="/registrieren">{tr("auth.login.register")}</a></li>
             </ul>
@@ -46,7 +46,7 @@ pub fn register(ctx: &PageCtx, state: &FormState) -> String {
     let s = state.clone();
     render_page(ctx, title(ctx, "auth.register.title"), move || {
         view! {
-            <h1 class="kern-heading-xl">{tr("auth.register.title")}</h1>
+            <h1>{tr("auth.register.title")}</h1>
             <p>{tr("auth.register.intro")}</p>
             <ErrorSummary errors=s.errors.clone()/>
             <form method="post" action="/registrieren" novalidate>
@@ -70,7 +70,7 @@ pub fn forgot(ctx: &PageCtx, state: &FormState) -> String {
     let s = state.clone();
     render_page(ctx, title(ctx, "auth.forgot.title"), move || {
         view! {
-            <h1 class="kern-heading-xl">{tr("auth.forgot.title")}</h1>
+            <h1>{tr("auth.forgot.title")}</h1>
             <p>{tr("auth.forgot.intro")}</p>
             <ErrorSummary errors=s.errors.clone()/>
             <form method="post" action="/passwort-vergessen" novalidate>
@@ -87,7 +87,7 @@ pub fn reset(ctx: &PageCtx, state: &FormState, token: &str) -> String {
     let (s, action) = (state.clone(), format!("/passwort-neu/{token}"));
     render_page(ctx, title(ctx, "auth.reset.title"), move || {
         view! {
-            <h1 class="kern-heading-xl">{tr("auth.reset.title")}</h1>
+            <h1>{tr("auth.reset.title")}</h1>
             <ErrorSummary errors=s.errors.clone()/>
             <form method="post" action=action novalidate>
                 <CsrfField/>
@@ -108,7 +108,7 @@ pub fn confirm(ctx: &PageCtx, key: &'static str, action: &str) -> String {
     let action = action.to_string();
     render_page(ctx, title(ctx, &format!("{key}.title")), move || {
         view! {
-            <h1 class="kern-heading-xl">{tr(&format!("{key}.title"))}</h1>
+            <h1>{tr(&format!("{key}.title"))}</h1>
             <p>{tr(&format!("{key}.text"))}</p>
             <form method="post" action=action>
                 <CsrfField/>
@@ -126,7 +126,7 @@ pub fn notice(
 ) -> String {
     render_page(ctx, title(ctx, &format!("{key}.title")), move || {
         view! {
-            <h1 class="kern-heading-xl">{tr(&format!("{key}.title"))}</h1>
+            <h1>{tr(&format!("{key}.title"))}</h1>
             <p>{tr(&format!("{key}.text"))}</p>
             {link.map(|(href, label)| view! { <p><a class="kern-link" href=href>{tr(label)}</a></p> })}
         }

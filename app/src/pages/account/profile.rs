@@ -22,7 +22,7 @@ pub fn profile(ctx: &PageCtx, page: ProfilePage) -> String {
         };
         view! {
             <p><a class="kern-link" href="/konto">{tr("account.back")}</a></p>
-            <h1 class="kern-heading-xl">{tr("profile.title")}</h1>
+            <h1>{tr("profile.title")}</h1>
             <p>{tr("profile.intro")}</p>
             {page.saved.then(|| view! {
                 <Alert kind=AlertKind::Success title=tr("profile.saved.title") announce=true>
@@ -38,14 +38,14 @@ pub fn profile(ctx: &PageCtx, page: ProfilePage) -> String {
                     value=s.value("family_name") error=s.error("family_name") max_length=100/>
                 <DateInput name="birth" legend=tr("profile.birth_date") hint=tr("profile.birth_hint")
                     value=birth error=s.error("birth") autocomplete_bday=true/>
-                <fieldset class="kern-fieldset aw-fieldset-group">
-                    <legend class="kern-heading-m">{tr("profile.address")}</legend>
+                <fieldset class="kern-fieldset">
+                    <legend class="kern-label kern-heading-medium">{tr("profile.address")}</legend>
                     <TextInput name="street" label=tr("profile.street") autocomplete="address-line1"
                         value=s.value("street") error=s.error("street") max_length=100/>
-                    <TextInput name="house_number" label=tr("profile.house_number") width="s"
+                    <TextInput name="house_number" label=tr("profile.house_number") width="5"
                         value=s.value("house_number") error=s.error("house_number") max_length=10/>
                     <TextInput name="postal_code" label=tr("profile.postal_code") autocomplete="postal-code"
-                        inputmode="numeric" width="s" value=s.value("postal_code") error=s.error("postal_code") max_length=5/>
+                        inputmode="numeric" width="5" value=s.value("postal_code") error=s.error("postal_code") max_length=5/>
                     {(!page.municipalities.is_empty()).then(|| view! {
                         <Radios name="ags" legend=tr("profile.municipality") hint=tr("profile.municipality_hint")
                             options=page.municipalities.clone() selected=s.value("ags") error=s.error("ags")/>
@@ -57,12 +57,12 @@ pub fn profile(ctx: &PageCtx, page: ProfilePage) -> String {
                     value=s.value("phone") error=s.error("phone") max_length=30/>
                 <Button kind=ButtonKind::Primary label=tr("profile.submit")/>
             </form>
-            <h2 class="kern-heading-m">{tr("profile.usage_title")}</h2>
+            <h2 class="kern-heading-medium">{tr("profile.usage_title")}</h2>
             {if page.usages.is_empty() {
                 view! { <p>{tr("profile.usage_none")}</p> }.into_any()
             } else {
                 view! {
-                    <ul class="aw-links">
+                    <ul class="kern-list">
                         {page.usages.into_iter().map(|(when, what)| view! { <li>{format!("{when}: {what}")}</li> }).collect_view()}
                     </ul>
                 }.into_any()

@@ -40,22 +40,22 @@ pub fn overview(ctx: &PageCtx, o: Overview) -> String {
             },
         ];
         view! {
-            <h1 class="kern-heading-xl">{tr("account.title")}</h1>
+            <h1>{tr("account.title")}</h1>
             {o.notice.map(|k| view! {
                 <Alert kind=AlertKind::Success title=tr(&format!("{k}.title")) announce=true>
                     <p>{tr(&format!("{k}.text"))}</p>
                 </Alert>
             })}
             <SummaryList rows=rows/>
-            <h2 class="kern-heading-m">{tr("account.sessions_title")}</h2>
+            <h2 class="kern-heading-medium">{tr("account.sessions_title")}</h2>
             <p>{tr("account.sessions_text")}</p>
             <form method="post" action="/konto/abmelden-ueberall">
                 <CsrfField/>
                 <Button kind=ButtonKind::Secondary label=tr("account.logout_everywhere")/>
             </form>
-            <h2 class="kern-heading-m">{tr("account.data_title")}</h2>
+            <h2 class="kern-heading-medium">{tr("account.data_title")}</h2>
             <p>{tr("account.data_text")}</p>
-            <ul class="aw-links">
+            <ul class="kern-list">
                 <li><a class="kern-link" href="/konto/daten" download>{tr("account.export")}</a></li>
                 <li><a class="kern-link" href="/konto/loeschen">{tr("account.delete")}</a></li>
             </ul>
@@ -71,7 +71,7 @@ pub fn change_password(ctx: &PageCtx, state: &FormState) -> String {
         move || {
             view! {
                 <p><a class="kern-link" href="/konto">{tr("account.back")}</a></p>
-                <h1 class="kern-heading-xl">{tr("account.password.title")}</h1>
+                <h1>{tr("account.password.title")}</h1>
                 <p>{tr("account.password.intro")}</p>
                 <ErrorSummary errors=s.errors.clone()/>
                 <form method="post" action="/konto/passwort" novalidate>
@@ -98,7 +98,7 @@ pub fn change_email(ctx: &PageCtx, state: &FormState, current: &str) -> String {
         move || {
             view! {
                 <p><a class="kern-link" href="/konto">{tr("account.back")}</a></p>
-                <h1 class="kern-heading-xl">{tr("account.email.title")}</h1>
+                <h1>{tr("account.email.title")}</h1>
                 <p>{crate::i18n::tf(crate::lang(), "account.email.intro", &[("email", &current)])}</p>
                 <ErrorSummary errors=s.errors.clone()/>
                 <form method="post" action="/konto/email" novalidate>
@@ -122,7 +122,7 @@ pub fn delete(ctx: &PageCtx, state: &FormState) -> String {
         move || {
             view! {
                 <p><a class="kern-link" href="/konto">{tr("account.back")}</a></p>
-                <h1 class="kern-heading-xl">{tr("account.delete_page.title")}</h1>
+                <h1>{tr("account.delete_page.title")}</h1>
                 <Alert kind=AlertKind::Warning title=tr("account.delete_page.warning_title")>
                     <p>{tr("account.delete_page.warning")}</p>
                     <p>{tr("account.delete_page.kept")}</p>
