@@ -8,9 +8,10 @@ use amtsweg_app::i18n::Lang;
 use clap::{Parser, Subcommand};
 
 use crate::accounts::users::{self, NewUser};
+use crate::applications::routing;
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::{Email, Role};
+use crate::domain::{Ags, Email, PostalCode, Role};
 use crate::secret::Secret;
 use crate::Application;
 
@@ -53,6 +54,11 @@ enum Command {
         #[arg(long)]
         serve: bool,
     },
+    /// Responsibility rules: which postbox handles a service for an area.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Import reference data.
     Import {
         #[command(subcommand)]
@@ -82,6 +88,29 @@ enum UserCommand {
         /// Do not send the "account created" mail.
         #[arg(long)]
         no_mail: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Add or replace rules from a CSV file with the columns
+    /// service_key,area_kind,area_code,postbox_id (area_kind: postal_code, municipality, county,
+    /// state). All or nothing: one bad line refuses the file.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Who handles a service for an address? Prints the postbox and the rule that matched.
+    Lookup {
+        /// 14-digit service key.
+        #[arg(long)]
+        service: String,
+        /// 8-digit municipality key (AGS).
+        #[arg(long)]
+        ags: String,
+        /// Postal code, for cities split by postal code.
+        #[arg(long)]
+        postal_code: Option<String>,
     },
 }
 
@@ -198,6 +227,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 Ok(())
             }
+        }
+        Command::Rules {
+            command: RulesCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let rules = routing::parse_rules(&text)
+                .map_err(|e| anyhow::anyhow!("{}:\n{e}", file.display()))?;
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let n = routing::upsert_rules(&db, &rules)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("imported {n} rules from {}", file.display());
+            Ok(())
+        }
+        Command::Rules {
+            command:
+                RulesCommand::Lookup {
+                    service,
+                    ags,
+                    postal_code,
+                },
+        } => {
+            let ags = Ags::parse(&ags).ok_or_else(|| anyhow::anyhow!("--ags must be 8 digits"))?;
+            let pc = postal_code
+                .map(|p| {
+                    PostalCode::parse(&p)
+                        .ok_or_else(|| anyhow::anyhow!("--postal-code must be 5 digits"))
+                })
+                .transpose()?;
+            let db = Db::connect(&config.database_url(), 2).await?;
+            match routing::lookup(&db, &service, &ags, pc.as_ref()).await? {
+                Some(r) => println!(
+                    "{} – {} (postbox {}, rule: {}{})",
+                    r.authority_name,
+                    r.postbox_name,
+                    r.postbox_id,
+                    r.matched.as_str(),
+                    if r.delegated { ", delegated" } else { "" }
+                ),
+                None => println!("no authority is responsible for service {service} in {ags}"),
+            }
+            Ok(())
         }
         Command::Import {
             command: ImportCommand::PostalCodes { file },

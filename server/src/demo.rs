@@ -7,6 +7,7 @@ use amtsweg_app::i18n::Lang;
 
 use crate::accounts::postal;
 use crate::accounts::users::{self, CreateUserError, NewUser};
+use crate::applications::routing;
 use crate::db::Db;
 use crate::domain::Email;
 use crate::secret::Secret;
@@ -31,7 +32,7 @@ struct DemoAuthority {
     phone: &'static str,
 }
 
-const AUTHORITIES: [DemoAuthority; 3] = [
+const AUTHORITIES: [DemoAuthority; 4] = [
     DemoAuthority {
         id: "a-stuttgart",
         name: "Landeshauptstadt Stuttgart – Amt für öffentliche Ordnung (Demo)",
@@ -53,6 +54,16 @@ const AUTHORITIES: [DemoAuthority; 3] = [
         phone: "+49 711 3902-0",
     },
     DemoAuthority {
+        id: "a-esslingen-stadt",
+        name: "Stadt Esslingen am Neckar – Bürgeramt (Demo)",
+        ags: "08116019",
+        street: "Ritterstraße 17",
+        postal_code: "73728",
+        city: "Esslingen am Neckar",
+        email: "buergeramt@esslingen.amtsweg.example",
+        phone: "+49 711 3512-0",
+    },
+    DemoAuthority {
         id: "a-berlin-mitte",
         name: "Bezirksamt Mitte von Berlin (Demo)",
         ags: "11000000",
@@ -65,7 +76,7 @@ const AUTHORITIES: [DemoAuthority; 3] = [
 ];
 
 /// (id, authority id, name, mail)
-const POSTBOXES: [(&str, &str, &str, &str); 4] = [
+const POSTBOXES: [(&str, &str, &str, &str); 5] = [
     (
         "p-stuttgart-parken",
         "a-stuttgart",
@@ -83,6 +94,12 @@ const POSTBOXES: [(&str, &str, &str, &str); 4] = [
         "a-esslingen",
         "Jugendamt – Unterhaltsvorschuss",
         "uvg@landkreis-esslingen.amtsweg.example",
+    ),
+    (
+        "p-esslingen-buergeramt",
+        "a-esslingen-stadt",
+        "Bürgeramt",
+        "buergeramt@esslingen.amtsweg.example",
     ),
     (
         "p-berlin-mitte-buergeramt",
@@ -123,6 +140,24 @@ const SERVICES: [(&str, &str, &str, &str, &str); 4] = [
         "Single parents receive a maintenance advance when the other parent pays no or too little maintenance.",
     ),
 ];
+
+/// Responsibility rules: Stuttgart by municipality; Landkreis Esslingen by county; Berlin split
+/// by postal code (only Mitte's codes are served); Nürtingen has delegated certificates of
+/// registration to the city of Esslingen.
+const DEMO_RULES: &str = "service_key,area_kind,area_code,postbox_id
+99058011012000,municipality,08111000,p-stuttgart-parken
+99058011012000,postal_code,10115,p-berlin-mitte-buergeramt
+99058011012000,postal_code,10117,p-berlin-mitte-buergeramt
+99058011012000,postal_code,10178,p-berlin-mitte-buergeramt
+99016001002000,municipality,08111000,p-stuttgart-buergerbuero
+99115005001000,municipality,08111000,p-stuttgart-buergerbuero
+99115005001000,municipality,08116019,p-esslingen-buergeramt
+99115005001000,municipality,08116049,p-esslingen-buergeramt
+99115005001000,postal_code,10115,p-berlin-mitte-buergeramt
+99115005001000,postal_code,10117,p-berlin-mitte-buergeramt
+99115005001000,postal_code,10178,p-berlin-mitte-buergeramt
+99108008252000,county,08116,p-esslingen-jugendamt
+";
 
 pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
     let now = now_ms();
@@ -172,6 +207,10 @@ pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
         .await?;
     }
     tx.commit().await?;
+    let rules = routing::parse_rules(DEMO_RULES).map_err(anyhow::Error::msg)?;
+    routing::upsert_rules(db, &rules)
+        .await
+        .map_err(anyhow::Error::msg)?;
 
     // A real import (`amtsweg import postal-codes`) is never replaced by the excerpt.
     if postal::is_empty(db).await? {

@@ -1,6 +1,7 @@
 //! Amtsweg server: configuration, HTTP routes, domain logic, database, mail and jobs.
 
 pub mod accounts;
+pub mod applications;
 pub mod assets;
 pub mod cache;
 pub mod cli;

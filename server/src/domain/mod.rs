@@ -3,10 +3,12 @@
 
 mod ags;
 mod email;
+mod reference;
 mod role;
 
 pub use ags::{Ags, PostalCode};
 pub use email::{Email, EmailError};
+pub use reference::Reference;
 pub use role::Role;
 
 /// Plain single-line text as people type it: no control characters, bounded length.
