@@ -40,7 +40,7 @@ pub fn Table(
     let id = format!("table-{}", crate::next_id());
     let labelled_by = id.clone();
     view! {
-        <div class="aw-table-wrap" tabindex="0" role="region" aria-labelledby=labelled_by>
+        <section class="aw-table-wrap" tabindex="0" aria-labelledby=labelled_by>
             <table class="kern-table">
                 <caption class="kern-title kern-title--small" id=id>{caption}</caption>
                 <thead class="kern-table__head">
@@ -56,7 +56,7 @@ pub fn Table(
                     }).collect_view()}
                 </tbody>
             </table>
-        </div>
+        </section>
     }
 }
 

@@ -63,15 +63,22 @@ pub fn Alert(
 ) -> impl IntoView {
     let id = format!("alert-{}", crate::next_id());
     let labelled_by = id.clone();
-    let role = if announce { "status" } else { "region" };
-    view! {
-        <div class=format!("kern-alert kern-alert--{}", kind.name()) role=role aria-labelledby=labelled_by>
-            <div class="kern-alert__header">
-                <span class=format!("kern-icon kern-icon--{}", kind.name()) aria-hidden="true"></span>
-                <h2 class="kern-title" id=id>{title}</h2>
-            </div>
-            <div class="kern-alert__body">{children()}</div>
+    let class = format!("kern-alert kern-alert--{}", kind.name());
+    let icon = format!("kern-icon kern-icon--{}", kind.name());
+    let inner = view! {
+        <div class="kern-alert__header">
+            <span class=icon aria-hidden="true"></span>
+            <h2 class="kern-title" id=id>{title}</h2>
         </div>
+        <div class="kern-alert__body">{children()}</div>
+    };
+    // A named <section> is a region landmark; a message that appears after an action is a
+    // live status instead.
+    if announce {
+        view! { <div class=class role="status" aria-labelledby=labelled_by>{inner}</div> }
+            .into_any()
+    } else {
+        view! { <section class=class aria-labelledby=labelled_by>{inner}</section> }.into_any()
     }
 }
 

@@ -260,7 +260,7 @@ pub fn DateInput(
     ];
     view! {
         <fieldset class=if has_error { "kern-fieldset kern-fieldset--error" } else { "kern-fieldset" }
-            role="group" aria-describedby=described_by(&name, hint.is_some(), has_error)>
+            aria-describedby=described_by(&name, hint.is_some(), has_error)>
             <legend class="kern-label">{legend}</legend>
             {hint_and_error(&name, hint.clone(), error)}
             <div class="kern-fieldset__body kern-fieldset__body--horizontal aw-date-input">

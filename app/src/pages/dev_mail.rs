@@ -35,7 +35,7 @@ pub fn list(ctx: &PageCtx, mails: &[MailSummary]) -> String {
                 view! { <p>{tr("dev.mail.empty")}</p> }.into_any()
             } else {
                 view! {
-                    <div class="aw-table-wrap" tabindex="0" role="region" aria-label=tr("dev.mail.title")>
+                    <section class="aw-table-wrap" tabindex="0" aria-label=tr("dev.mail.title")>
                         <table class="kern-table">
                             <caption class="kern-table__caption">{tr("dev.mail.caption")}</caption>
                             <thead class="kern-table__head"><tr class="kern-table__row">
@@ -53,7 +53,7 @@ pub fn list(ctx: &PageCtx, mails: &[MailSummary]) -> String {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    </div>
+                    </section>
                 }.into_any()
             }}
         }
