@@ -8,7 +8,7 @@ use amtsweg_app::i18n::Lang;
 use clap::{Parser, Subcommand};
 
 use crate::accounts::users::{self, NewUser};
-use crate::applications::routing;
+use crate::applications::{catalog, routing};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Ags, Email, PostalCode, Role};
@@ -54,6 +54,11 @@ enum Command {
         #[arg(long)]
         serve: bool,
     },
+    /// Services and their form definitions.
+    Service {
+        #[command(subcommand)]
+        command: ServiceCommand,
+    },
     /// Responsibility rules: which postbox handles a service for an area.
     Rules {
         #[command(subcommand)]
@@ -88,6 +93,24 @@ enum UserCommand {
         /// Do not send the "account created" mail.
         #[arg(long)]
         no_mail: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServiceCommand {
+    /// Import a form definition (TOML, see server/forms/README.md) as a new version of its
+    /// service; the service is created when it is new. Every problem is reported with its line.
+    Import {
+        /// The definition file.
+        file: PathBuf,
+    },
+    /// Print a stored form definition (the current version unless --version is given).
+    Export {
+        /// 14-digit service key.
+        key: String,
+        /// Version to print.
+        #[arg(long)]
+        version: Option<u32>,
     },
 }
 
@@ -226,6 +249,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 serve(config).await
             } else {
                 Ok(())
+            }
+        }
+        Command::Service {
+            command: ServiceCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let (key, version) = catalog::import(&db, &text)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}:\n{e}", file.display()))?;
+            println!("imported service {key} version {version}");
+            Ok(())
+        }
+        Command::Service {
+            command: ServiceCommand::Export { key, version },
+        } => {
+            let db = Db::connect(&config.database_url(), 2).await?;
+            match catalog::export(&db, &key, version).await? {
+                Some(text) => {
+                    print!("{text}");
+                    Ok(())
+                }
+                None => anyhow::bail!("no definition for service {key}"),
             }
         }
         Command::Rules {

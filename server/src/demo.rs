@@ -7,7 +7,7 @@ use amtsweg_app::i18n::Lang;
 
 use crate::accounts::postal;
 use crate::accounts::users::{self, CreateUserError, NewUser};
-use crate::applications::routing;
+use crate::applications::{catalog, routing};
 use crate::db::Db;
 use crate::domain::Email;
 use crate::secret::Secret;
@@ -207,6 +207,12 @@ pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
         .await?;
     }
     tx.commit().await?;
+    for (name, text) in catalog::DEMO_DEFINITIONS {
+        match catalog::import(db, text).await {
+            Ok(_) | Err(catalog::ImportError::VersionExists { .. }) => {}
+            Err(e) => anyhow::bail!("demo definition {name}: {e}"),
+        }
+    }
     let rules = routing::parse_rules(DEMO_RULES).map_err(anyhow::Error::msg)?;
     routing::upsert_rules(db, &rules)
         .await

@@ -140,6 +140,7 @@ pub fn router(state: AppState, sessions: Store) -> Router {
     let mut app = Router::new()
         .merge(crate::site::router())
         .merge(crate::accounts::router())
+        .merge(crate::applications::router())
         .merge(crate::assets::router());
     if state.config.is_dev() {
         app = app.merge(crate::dev::router());

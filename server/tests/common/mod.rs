@@ -214,3 +214,65 @@ macro_rules! db_test {
         }
     };
 }
+
+pub const PW: &str = "Fahrrad Hafen Regen Lampe";
+
+pub async fn form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let html = client
+        .get(app.url(page))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(&html);
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    all.push(("_csrf", &token));
+    client
+        .post(app.url(action))
+        .form(&all)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Registers and verifies an account through the pages, returning nothing but a usable login.
+pub async fn registered(app: &TestApp, email: &str) {
+    let r = form(
+        app,
+        &app.client,
+        "/registrieren",
+        "/registrieren",
+        &[("email", email), ("password", PW), ("password_confirm", PW)],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let text = app.mail_text(email, 0).await;
+    let path = link(&text, "/konto/bestaetigen/");
+    let r = form(app, &app.client, &path, &path, &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/anmelden?ok=verified");
+}
+
+pub async fn login(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    pw: &str,
+) -> reqwest::Response {
+    form(
+        app,
+        client,
+        "/anmelden",
+        "/anmelden",
+        &[("email", email), ("password", pw)],
+    )
+    .await
+}

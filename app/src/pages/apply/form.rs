@@ -1,0 +1,180 @@
+use leptos::prelude::*;
+
+use crate::components::*;
+use crate::{render_page, tr, PageCtx};
+
+/// The kinds of form fields; the server's form definitions name them in snake case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Textarea,
+    Number,
+    Money,
+    Date,
+    Email,
+    Phone,
+    Iban,
+    PostalCode,
+    Select,
+    Radio,
+    Checkboxes,
+    YesNo,
+}
+
+/// One field as the page shows it, with what the citizen entered and its problem.
+#[derive(Clone, Debug)]
+pub struct FieldView {
+    pub name: String,
+    pub kind: FieldKind,
+    pub label: String,
+    pub hint: Option<String>,
+    pub required: bool,
+    pub value: String,
+    pub values: Vec<String>,
+    pub date: DateValue,
+    pub options: Vec<(String, String)>,
+    pub error: Option<String>,
+    pub max_length: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupItemView {
+    pub legend: String,
+    pub fields: Vec<FieldView>,
+    pub removable: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupView {
+    pub label: String,
+    pub items: Vec<GroupItemView>,
+    pub can_add: bool,
+    pub add_label: String,
+}
+
+pub struct FormPageView {
+    pub service_title: String,
+    pub title: String,
+    pub intro: Option<String>,
+    pub steps: Vec<String>,
+    pub current: usize,
+    pub action: String,
+    pub back_href: String,
+    pub fields: Vec<FieldView>,
+    pub group: Option<GroupView>,
+    pub errors: Vec<FieldError>,
+}
+
+fn field(f: FieldView) -> AnyView {
+    let FieldView {
+        name,
+        kind,
+        label,
+        hint,
+        required,
+        value,
+        values,
+        date,
+        options,
+        error,
+        max_length,
+    } = f;
+    match kind {
+        FieldKind::Textarea => view! {
+            <TextArea name=name label=label value=value hint=hint.unwrap_or_default() error=error required=required max_length=max_length.unwrap_or(2000)/>
+        }.into_any(),
+        FieldKind::Date => view! {
+            <DateInput name=name legend=label value=date hint=hint.unwrap_or_else(|| tr("form.date_hint").to_string()) error=error/>
+        }.into_any(),
+        FieldKind::Select => view! {
+            <Select name=name label=label options=options selected=value hint=hint.unwrap_or_default() error=error required=required/>
+        }.into_any(),
+        FieldKind::Radio => view! {
+            <Radios name=name legend=label options=options selected=value hint=hint.unwrap_or_default() error=error/>
+        }.into_any(),
+        FieldKind::YesNo => {
+            let yes_no = vec![("yes".to_string(), tr("form.yes").to_string()), ("no".to_string(), tr("form.no").to_string())];
+            view! { <Radios name=name legend=label options=yes_no selected=value hint=hint.unwrap_or_default() error=error inline=true/> }.into_any()
+        }
+        FieldKind::Checkboxes => view! {
+            <Checkboxes name=name legend=label options=options checked=values hint=hint.unwrap_or_default() error=error/>
+        }.into_any(),
+        _ => {
+            let (input_type, inputmode, width) = match kind {
+                FieldKind::Email => ("email", None, None),
+                FieldKind::Phone => ("tel", None, Some("20")),
+                FieldKind::PostalCode => ("text", Some("numeric"), Some("5")),
+                FieldKind::Number => ("text", Some("decimal"), Some("10")),
+                FieldKind::Money => ("text", Some("decimal"), Some("10")),
+                FieldKind::Iban => ("text", None, Some("20")),
+                _ => ("text", None, None),
+            };
+            let autocomplete = match name.as_str() {
+                "given_name" => Some("given-name"),
+                "family_name" => Some("family-name"),
+                "postal_code" => Some("postal-code"),
+                "street" => Some("address-line1"),
+                "place" => Some("address-level2"),
+                "phone" => Some("tel"),
+                "email" => Some("email"),
+                _ => None,
+            };
+            let hint = hint.unwrap_or_default();
+            match (inputmode, width) {
+                (Some(m), Some(w)) => view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type inputmode=m width=w max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> }.into_any(),
+                (None, Some(w)) => view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type width=w max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> }.into_any(),
+                _ => view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> }.into_any(),
+            }
+        }
+    }
+}
+
+pub fn form_page(ctx: &PageCtx, v: FormPageView) -> String {
+    let title = format!("{} – {}", v.title, v.service_title);
+    render_page(ctx, &title, move || {
+        // Enter in a text field submits with the first button of the form: with group items,
+        // that must be "continue", not "remove".
+        let default_button = v.group.is_some().then(|| view! {
+            <button type="submit" class="aw-sr-only" name="action" value="next" tabindex="-1" aria-hidden="true">{tr("form.continue")}</button>
+        });
+        let group = v.group.map(|g| {
+            view! {
+                <div class="aw-stack">
+                    {g.items.into_iter().enumerate().map(|(i, item)| view! {
+                        <fieldset class="kern-fieldset aw-group-item">
+                            <legend class="kern-label kern-heading-small">{item.legend.clone()}</legend>
+                            {item.fields.into_iter().map(field).collect_view()}
+                            {item.removable.then(|| view! {
+                                <button type="submit" class="aw-btn-link" name="action" value=format!("remove:{i}")>
+                                    {tr("form.group.remove")}<span class="aw-sr-only">{format!(" {}", item.legend)}</span>
+                                </button>
+                            })}
+                        </fieldset>
+                    }).collect_view()}
+                    {g.can_add.then(|| view! {
+                        <p><button type="submit" class="kern-btn kern-btn--secondary" name="action" value="add"><span class="kern-label">{g.add_label.clone()}</span></button></p>
+                    })}
+                </div>
+            }
+        });
+        view! {
+            <p><a class="aw-back-link" href=v.back_href>{tr("form.back")}</a></p>
+            <StepIndicator steps=v.steps current=v.current/>
+            <p class="kern-preline">{v.service_title}</p>
+            <h1>{v.title}</h1>
+            {v.intro.map(|i| view! { <p>{i}</p> })}
+            <ErrorSummary errors=v.errors/>
+            <form method="post" action=v.action novalidate>
+                {default_button}
+                <CsrfField/>
+                {v.fields.into_iter().map(field).collect_view()}
+                {group}
+                <div class="kern-btn-wrapper">
+                    <button type="submit" class="kern-btn kern-btn--primary" name="action" value="next"><span class="kern-label">{tr("form.continue")}</span></button>
+                    <button type="submit" class="kern-btn kern-btn--tertiary" name="action" value="save"><span class="kern-label">{tr("form.save_later")}</span></button>
+                </div>
+            </form>
+        }
+    })
+}

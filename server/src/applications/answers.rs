@@ -1,0 +1,526 @@
+//! Answers to a form, as the citizen typed them, and their validation against the definition.
+//!
+//! Answers are kept keyed by input name, exactly as entered, so a page with mistakes re-renders
+//! with everything the citizen typed. Names: a field's id; date parts `id.day|month|year`;
+//! fields of repeated groups `group-N-field`; the number of group items `group#count`.
+
+use std::collections::BTreeMap;
+
+use amtsweg_app::i18n::{tf, Lang};
+use serde_json::Value;
+
+use super::definition::{Condition, Definition, Field, FieldType, Page};
+use crate::domain::{is_plain_text, Email, Iban, Money, PostalCode};
+
+pub type Answers = BTreeMap<String, Value>;
+
+/// Field ids whose value was taken from the profile (shown as such).
+pub const PREFILLED: &str = "_prefilled";
+
+pub fn text<'a>(a: &'a Answers, name: &str) -> &'a str {
+    a.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
+pub fn list(a: &Answers, name: &str) -> Vec<String> {
+    match a.get(name) {
+        Some(Value::Array(v)) => v
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+pub fn holds(a: &Answers, c: &Condition) -> bool {
+    text(a, &c.field) == c.equals || list(a, &c.field).contains(&c.equals)
+}
+
+pub fn page_visible(page: &Page, a: &Answers) -> bool {
+    page.show_if.as_ref().is_none_or(|c| holds(a, c))
+}
+
+pub fn field_visible(field: &Field, a: &Answers) -> bool {
+    field.show_if.as_ref().is_none_or(|c| holds(a, c))
+}
+
+pub fn field_required(field: &Field, a: &Answers) -> bool {
+    field.required || field.required_if.as_ref().is_some_and(|c| holds(a, c))
+}
+
+pub fn group_count(a: &Answers, group_id: &str, min: usize) -> usize {
+    text(a, &format!("{group_id}#count"))
+        .parse::<usize>()
+        .unwrap_or(0)
+        .max(min)
+        .max(1)
+}
+
+pub fn group_input(group_id: &str, i: usize, field_id: &str) -> String {
+    format!("{group_id}-{i}-{field_id}")
+}
+
+/// A problem with one input: the element id to link to and the translated message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub input: String,
+    pub message: String,
+}
+
+/// Parses a date from its three parts.
+pub fn date_of(a: &Answers, name: &str) -> Result<Option<time::Date>, &'static str> {
+    let part = |p: &str| text(a, &format!("{name}.{p}")).trim().to_string();
+    let (d, m, y) = (part("day"), part("month"), part("year"));
+    if d.is_empty() && m.is_empty() && y.is_empty() {
+        return Ok(None);
+    }
+    if d.is_empty() || m.is_empty() || y.is_empty() {
+        return Err("form.v.date_incomplete");
+    }
+    let (Ok(d), Ok(m), Ok(y)) = (d.parse::<u8>(), m.parse::<u8>(), y.parse::<i32>()) else {
+        return Err("form.v.date_invalid");
+    };
+    if !(1000..=9999).contains(&y) {
+        return Err("form.v.date_invalid");
+    }
+    let month = time::Month::try_from(m).map_err(|_| "form.v.date_invalid")?;
+    time::Date::from_calendar_date(y, month, d)
+        .map(Some)
+        .map_err(|_| "form.v.date_invalid")
+}
+
+fn fmt_date(d: time::Date) -> String {
+    format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// Checks one field (at input name `name`) and returns its problem, if any.
+pub fn check_field(
+    field: &Field,
+    name: &str,
+    a: &Answers,
+    today: time::Date,
+    lang: Lang,
+) -> Option<Problem> {
+    let label = field.label.get(lang);
+    let msg = |key: &str, extra: &[(&str, &str)]| {
+        let mut args = vec![("label", label)];
+        args.extend_from_slice(extra);
+        tf(lang, key, &args)
+    };
+    let problem = |message: String| {
+        Some(Problem {
+            input: name.replace('.', "-"),
+            message,
+        })
+    };
+    let required = field_required(field, a);
+    if field.kind == FieldType::Date {
+        return match date_of(a, name) {
+            Err(key) => problem(msg(key, &[])),
+            Ok(None) if required => problem(msg("form.v.required", &[])),
+            Ok(None) => None,
+            Ok(Some(d)) => {
+                let rule = field.date.clone().unwrap_or_default();
+                if let Some(min) = rule.min_days.map(|n| today + time::Duration::days(n)) {
+                    if d < min {
+                        return problem(msg("form.v.date_too_early", &[("date", &fmt_date(min))]));
+                    }
+                }
+                if let Some(max) = rule.max_days.map(|n| today + time::Duration::days(n)) {
+                    if d > max {
+                        return problem(msg("form.v.date_too_late", &[("date", &fmt_date(max))]));
+                    }
+                }
+                None
+            }
+        };
+    }
+    if field.kind == FieldType::Checkboxes {
+        let chosen = list(a, name);
+        if chosen.is_empty() {
+            return if required {
+                problem(msg("form.v.required_choice", &[]))
+            } else {
+                None
+            };
+        }
+        if chosen
+            .iter()
+            .any(|c| !field.options.iter().any(|o| &o.value == c))
+        {
+            return problem(msg("form.v.option", &[]));
+        }
+        return None;
+    }
+    let value = text(a, name).trim();
+    let choice = matches!(
+        field.kind,
+        FieldType::Select | FieldType::Radio | FieldType::YesNo
+    );
+    if value.is_empty() {
+        return if required {
+            problem(msg(
+                if choice {
+                    "form.v.required_choice"
+                } else {
+                    "form.v.required"
+                },
+                &[],
+            ))
+        } else {
+            None
+        };
+    }
+    let chars = value.chars().count();
+    let max_len = field
+        .max_length
+        .unwrap_or(if field.kind == FieldType::Textarea {
+            2000
+        } else {
+            200
+        });
+    if chars > max_len {
+        return problem(msg("form.v.too_long", &[("max", &max_len.to_string())]));
+    }
+    if let Some(min) = field.min_length {
+        if chars < min {
+            return problem(msg("form.v.too_short", &[("min", &min.to_string())]));
+        }
+    }
+    let plain = if field.kind == FieldType::Textarea {
+        !value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    } else {
+        is_plain_text(value, max_len)
+    };
+    if !plain {
+        return problem(msg("form.v.text", &[]));
+    }
+    let range = |v: f64| -> Option<Problem> {
+        let (lo, hi) = (field.min.unwrap_or(f64::MIN), field.max.unwrap_or(f64::MAX));
+        (v < lo || v > hi).then(|| Problem {
+            input: name.to_string(),
+            message: msg(
+                "form.v.range",
+                &[("min", &fmt_num(field.min)), ("max", &fmt_num(field.max))],
+            ),
+        })
+    };
+    match field.kind {
+        FieldType::Text | FieldType::Textarea => {}
+        FieldType::Number => match value.replace(',', ".").parse::<f64>() {
+            Ok(v) if v.is_finite() => return range(v),
+            _ => return problem(msg("form.v.number", &[])),
+        },
+        FieldType::Money => match Money::parse(value) {
+            Some(m) => return range(m.0 as f64 / 100.0),
+            None => return problem(msg("form.v.money", &[])),
+        },
+        FieldType::Email => {
+            if Email::parse(value).is_err() {
+                return problem(msg("form.v.email", &[]));
+            }
+        }
+        FieldType::Phone => {
+            if !value
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-/()".contains(c))
+                || chars > 30
+            {
+                return problem(msg("form.v.phone", &[]));
+            }
+        }
+        FieldType::Iban => {
+            if Iban::parse(value).is_none() {
+                return problem(msg("form.v.iban", &[]));
+            }
+        }
+        FieldType::PostalCode => {
+            if PostalCode::parse(value).is_none() {
+                return problem(msg("form.v.postal_code", &[]));
+            }
+        }
+        FieldType::Select | FieldType::Radio => {
+            if !field.options.iter().any(|o| o.value == value) {
+                return problem(msg("form.v.option", &[]));
+            }
+        }
+        FieldType::YesNo => {
+            if value != "yes" && value != "no" {
+                return problem(msg("form.v.option", &[]));
+            }
+        }
+        FieldType::Date | FieldType::Checkboxes => {}
+    }
+    if let Some(p) = &field.pattern {
+        let anchored = format!("^(?:{})$", p.trim_start_matches('^').trim_end_matches('$'));
+        if regex::Regex::new(&anchored)
+            .map(|re| !re.is_match(value))
+            .unwrap_or(true)
+        {
+            let m = field
+                .pattern_message
+                .as_ref()
+                .map(|t| t.get(lang).to_string())
+                .unwrap_or_else(|| msg("form.v.text", &[]));
+            return problem(m);
+        }
+    }
+    None
+}
+
+fn fmt_num(v: Option<f64>) -> String {
+    v.map(|v| {
+        if v.fract() == 0.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v}")
+        }
+    })
+    .unwrap_or_else(|| "–".into())
+}
+
+/// Every problem on a page, in the order of its inputs.
+pub fn check_page(page: &Page, a: &Answers, today: time::Date, lang: Lang) -> Vec<Problem> {
+    let mut out: Vec<Problem> = page
+        .fields
+        .iter()
+        .filter(|f| field_visible(f, a))
+        .filter_map(|f| check_field(f, f.id.get_ref(), a, today, lang))
+        .collect();
+    if let Some(g) = &page.group {
+        let n = group_count(a, g.id.get_ref(), g.min);
+        for i in 0..n.min(g.max) {
+            for f in &g.fields {
+                let name = group_input(g.id.get_ref(), i, f.id.get_ref());
+                if let Some(mut p) = check_field(f, &name, a, today, lang) {
+                    p.message = format!("{} {}: {}", g.item_label.get(lang), i + 1, p.message);
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Visible pages in order.
+pub fn visible_pages<'a>(def: &'a Definition, a: &Answers) -> Vec<&'a Page> {
+    def.pages.iter().filter(|p| page_visible(p, a)).collect()
+}
+
+/// The first visible page with a problem, if any.
+pub fn first_invalid<'a>(def: &'a Definition, a: &Answers, today: time::Date) -> Option<&'a Page> {
+    visible_pages(def, a)
+        .into_iter()
+        .find(|p| !check_page(p, a, today, Lang::De).is_empty())
+}
+
+/// What the citizen answered, as shown on the check page and in the summary.
+pub fn display(field: &Field, name: &str, a: &Answers, lang: Lang) -> String {
+    let label_of = |v: &str| {
+        field
+            .options
+            .iter()
+            .find(|o| o.value == v)
+            .map(|o| o.label.get(lang).to_string())
+    };
+    match field.kind {
+        FieldType::Date => date_of(a, name)
+            .ok()
+            .flatten()
+            .map(fmt_date)
+            .unwrap_or_default(),
+        FieldType::Checkboxes => list(a, name)
+            .iter()
+            .filter_map(|v| label_of(v))
+            .collect::<Vec<_>>()
+            .join(", "),
+        FieldType::Select | FieldType::Radio => label_of(text(a, name)).unwrap_or_default(),
+        FieldType::YesNo => match text(a, name) {
+            "yes" => amtsweg_app::i18n::t(lang, "form.yes").to_string(),
+            "no" => amtsweg_app::i18n::t(lang, "form.no").to_string(),
+            _ => String::new(),
+        },
+        FieldType::Money => Money::parse(text(a, name))
+            .map(Money::format_de)
+            .unwrap_or_default(),
+        FieldType::Iban => Iban::parse(text(a, name))
+            .map(|i| i.grouped())
+            .unwrap_or_default(),
+        _ => text(a, name).trim().to_string(),
+    }
+}
+
+/// The answers of visible fields, typed, for the frozen case: dates as ISO strings, money as
+/// cents, yes/no as booleans, checkboxes as lists, groups as lists of objects.
+pub fn structured(def: &Definition, a: &Answers) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    let value = |f: &Field, name: &str| -> Value {
+        match f.kind {
+            FieldType::Date => date_of(a, name)
+                .ok()
+                .flatten()
+                .map(|d| Value::String(d.to_string()))
+                .unwrap_or(Value::Null),
+            FieldType::Money => Money::parse(text(a, name))
+                .map(|m| Value::from(m.0))
+                .unwrap_or(Value::Null),
+            FieldType::Number => text(a, name)
+                .replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+            FieldType::YesNo => match text(a, name) {
+                "yes" => Value::Bool(true),
+                "no" => Value::Bool(false),
+                _ => Value::Null,
+            },
+            FieldType::Checkboxes => Value::from(list(a, name)),
+            FieldType::Iban => Iban::parse(text(a, name))
+                .map(|i| Value::String(i.as_str().to_string()))
+                .unwrap_or(Value::Null),
+            _ => {
+                let t = text(a, name).trim();
+                if t.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(t.to_string())
+                }
+            }
+        }
+    };
+    for page in visible_pages(def, a) {
+        for f in page.fields.iter().filter(|f| field_visible(f, a)) {
+            out.insert(f.id.get_ref().clone(), value(f, f.id.get_ref()));
+        }
+        if let Some(g) = &page.group {
+            let n = group_count(a, g.id.get_ref(), g.min).min(g.max);
+            let items: Vec<Value> = (0..n)
+                .map(|i| {
+                    let mut m = serde_json::Map::new();
+                    for f in &g.fields {
+                        m.insert(
+                            f.id.get_ref().clone(),
+                            value(f, &group_input(g.id.get_ref(), i, f.id.get_ref())),
+                        );
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            out.insert(g.id.get_ref().clone(), Value::Array(items));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::applications::catalog::DEMO_DEFINITIONS;
+    use crate::applications::definition::parse;
+    use proptest::prelude::*;
+
+    fn today() -> time::Date {
+        time::Date::from_calendar_date(2026, time::Month::November, 22).unwrap()
+    }
+
+    fn answers(pairs: &[(&str, &str)]) -> Answers {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn conditional_pages_and_required_if() {
+        let def = parse(DEMO_DEFINITIONS[1].1).unwrap();
+        let a = answers(&[("listed_breed", "no"), ("sepa", "yes")]);
+        let pages: Vec<&str> = visible_pages(&def, &a)
+            .iter()
+            .map(|p| p.id.get_ref().as_str())
+            .collect();
+        assert!(!pages.contains(&"listed"));
+        let a2 = answers(&[("listed_breed", "yes")]);
+        assert!(visible_pages(&def, &a2)
+            .iter()
+            .any(|p| p.id.get_ref() == "listed"));
+        let payment = def.page("payment").unwrap();
+        let problems = check_page(payment, &a, today(), Lang::De);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].input, "iban");
+        let ok = answers(&[("sepa", "yes"), ("iban", "DE89 3704 0044 0532 0130 00")]);
+        assert!(check_page(payment, &ok, today(), Lang::De).is_empty());
+    }
+
+    #[test]
+    fn dates_patterns_and_groups() {
+        let def = parse(DEMO_DEFINITIONS[0].1).unwrap();
+        let vehicle = def.page("vehicle").unwrap();
+        let bad = answers(&[("plate", "nonsense"), ("keeper", "self")]);
+        let p = check_page(vehicle, &bad, today(), Lang::En);
+        assert!(p[0].message.contains("S-AB 1234"), "{p:?}");
+        let good = answers(&[("plate", "S-AB 1234"), ("keeper", "self")]);
+        assert!(check_page(vehicle, &good, today(), Lang::En).is_empty());
+        let person = def.page("person").unwrap();
+        let young = answers(&[
+            ("given_name", "A"),
+            ("family_name", "B"),
+            ("birth_date.day", "1"),
+            ("birth_date.month", "1"),
+            ("birth_date.year", "2020"),
+        ]);
+        assert!(check_page(person, &young, today(), Lang::De)[0]
+            .message
+            .contains("nach dem"));
+        let invalid = answers(&[
+            ("given_name", "A"),
+            ("family_name", "B"),
+            ("birth_date.day", "31"),
+            ("birth_date.month", "2"),
+            ("birth_date.year", "1990"),
+        ]);
+        assert_eq!(
+            check_page(person, &invalid, today(), Lang::De)[0].input,
+            "birth_date",
+            "links to the day field"
+        );
+        let long = parse(DEMO_DEFINITIONS[3].1).unwrap();
+        let children = long.page("children").unwrap();
+        let mut a = answers(&[
+            ("children#count", "2"),
+            ("children-0-child_given_name", "Mia"),
+            ("children-0-child_birth_date.day", "1"),
+            ("children-0-child_birth_date.month", "6"),
+            ("children-0-child_birth_date.year", "2019"),
+        ]);
+        let p = check_page(children, &a, today(), Lang::De);
+        assert_eq!(p.len(), 2, "second child missing both: {p:?}");
+        a.insert("children#count".into(), Value::String("1".into()));
+        assert!(check_page(children, &a, today(), Lang::De).is_empty());
+        let s = structured(&long, &a);
+        assert_eq!(s["children"][0]["child_birth_date"], "2019-06-01");
+    }
+
+    proptest! {
+        #[test]
+        fn validation_never_panics(values in proptest::collection::vec("\\PC{0,30}", 12)) {
+            for (_, text) in DEMO_DEFINITIONS {
+                let def = parse(text).unwrap();
+                let names: Vec<String> = def.fields().map(|(_, f)| f.id.get_ref().clone()).collect();
+                let mut a = Answers::new();
+                for (i, n) in names.iter().enumerate() {
+                    let v = values[i % values.len()].clone();
+                    a.insert(n.clone(), Value::String(v.clone()));
+                    a.insert(format!("{n}.day"), Value::String(v.clone()));
+                    a.insert(format!("{n}.year"), Value::String(v));
+                }
+                for page in &def.pages {
+                    let _ = check_page(page, &a, today(), Lang::De);
+                }
+                let _ = structured(&def, &a);
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The service catalogue: form definitions imported as versioned documents, the catalogue
+//! details taken from the current version, and search over both languages.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use sqlx::Row;
+
+use super::definition::{self, Definition};
+use crate::db::Db;
+use crate::time::now_ms;
+
+pub const DEMO_DEFINITIONS: [(&str, &str); 4] = [
+    (
+        "parking-permit.toml",
+        include_str!("../../forms/parking-permit.toml"),
+    ),
+    ("dog-tax.toml", include_str!("../../forms/dog-tax.toml")),
+    (
+        "registration-certificate.toml",
+        include_str!("../../forms/registration-certificate.toml"),
+    ),
+    (
+        "maintenance-advance.toml",
+        include_str!("../../forms/maintenance-advance.toml"),
+    ),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+    #[error("version {version} of service {key} exists already; import a higher version")]
+    VersionExists { key: String, version: u32 },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+fn search_text(d: &Definition) -> String {
+    let mut parts = vec![
+        d.service_key.clone(),
+        d.title.de.clone(),
+        d.title.en.clone(),
+        d.summary.de.clone(),
+        d.summary.en.clone(),
+    ];
+    for words in d.keywords.values() {
+        parts.extend(words.iter().cloned());
+    }
+    parts.join(" ").to_lowercase()
+}
+
+/// Imports a definition as a new version and makes it the current one.
+pub async fn import(db: &Db, text: &str) -> Result<(String, u32), ImportError> {
+    let def = definition::parse(text).map_err(ImportError::Invalid)?;
+    let now = now_ms();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO services (service_key, title_de, title_en, summary_de, summary_en, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (service_key) DO NOTHING",
+    )
+    .bind(&def.service_key)
+    .bind(&def.title.de)
+    .bind(&def.title.en)
+    .bind(&def.summary.de)
+    .bind(&def.summary.en)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO service_definitions (service_key, version, definition, imported_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (service_key, version) DO NOTHING",
+    )
+    .bind(&def.service_key)
+    .bind(i64::from(def.version))
+    .bind(text)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(ImportError::VersionExists {
+            key: def.service_key,
+            version: def.version,
+        });
+    }
+    sqlx::query(
+        "UPDATE services SET title_de = $1, title_en = $2, summary_de = $3, summary_en = $4,
+            current_version = $5, search_text = $6, life_situations = $7
+         WHERE service_key = $8",
+    )
+    .bind(&def.title.de)
+    .bind(&def.title.en)
+    .bind(&def.summary.de)
+    .bind(&def.summary.en)
+    .bind(i64::from(def.version))
+    .bind(search_text(&def))
+    .bind(def.life_situations.join(","))
+    .bind(&def.service_key)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((def.service_key, def.version))
+}
+
+/// The stored text of a definition version (the current one when `version` is `None`).
+pub async fn export(db: &Db, key: &str, version: Option<u32>) -> sqlx::Result<Option<String>> {
+    let v = match version {
+        Some(v) => Some(i64::from(v)),
+        None => sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT current_version FROM services WHERE service_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await?
+        .flatten(),
+    };
+    let Some(v) = v else { return Ok(None) };
+    sqlx::query_scalar(
+        "SELECT definition FROM service_definitions WHERE service_key = $1 AND version = $2",
+    )
+    .bind(key)
+    .bind(v)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+type Cache = RwLock<HashMap<(String, i64), Arc<Definition>>>;
+
+fn cache() -> &'static Cache {
+    static C: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// A definition version, parsed once per process (versions never change once imported).
+pub async fn definition(db: &Db, key: &str, version: i64) -> sqlx::Result<Option<Arc<Definition>>> {
+    if let Some(d) = cache()
+        .read()
+        .ok()
+        .and_then(|c| c.get(&(key.to_string(), version)).cloned())
+    {
+        return Ok(Some(d));
+    }
+    let text: Option<String> = sqlx::query_scalar(
+        "SELECT definition FROM service_definitions WHERE service_key = $1 AND version = $2",
+    )
+    .bind(key)
+    .bind(version)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(text) = text else { return Ok(None) };
+    let Ok(def) = definition::parse(&text) else {
+        tracing::error!(service = key, version, "stored definition no longer parses");
+        return Ok(None);
+    };
+    let def = Arc::new(def);
+    if let Ok(mut c) = cache().write() {
+        c.insert((key.to_string(), version), def.clone());
+    }
+    Ok(Some(def))
+}
+
+/// The current version of a service's definition.
+pub async fn current(db: &Db, key: &str) -> sqlx::Result<Option<Arc<Definition>>> {
+    let v: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT current_version FROM services WHERE service_key = $1")
+            .bind(key)
+            .fetch_optional(&db.pool)
+            .await?;
+    match v.flatten() {
+        Some(v) => definition(db, key, v).await,
+        None => Ok(None),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub key: String,
+    pub title_de: String,
+    pub title_en: String,
+    pub summary_de: String,
+    pub summary_en: String,
+}
+
+/// Services matching all words of `query` (in either language) and the life situation.
+pub async fn search(db: &Db, query: &str, situation: Option<&str>) -> sqlx::Result<Vec<Listed>> {
+    let rows = sqlx::query(
+        "SELECT service_key, title_de, title_en, summary_de, summary_en, search_text, life_situations
+         FROM services WHERE current_version IS NOT NULL ORDER BY title_de",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let words: Vec<String> = query
+        .to_lowercase()
+        .split_whitespace()
+        .take(10)
+        .map(str::to_string)
+        .collect();
+    let mut out = Vec::new();
+    for r in rows {
+        let text: String = r.try_get(5)?;
+        let situations: String = r.try_get(6)?;
+        if !words.iter().all(|w| text.contains(w.as_str())) {
+            continue;
+        }
+        if let Some(s) = situation.filter(|s| !s.is_empty()) {
+            if !situations.split(',').any(|x| x == s) {
+                continue;
+            }
+        }
+        out.push(Listed {
+            key: r.try_get(0)?,
+            title_de: r.try_get(1)?,
+            title_en: r.try_get(2)?,
+            summary_de: r.try_get(3)?,
+            summary_en: r.try_get(4)?,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,462 @@
+//! Form definitions are data, not code: a service's form is a versioned TOML document that
+//! another authority can reuse by configuration ("Einer für Alle"). The format is described in
+//! `server/forms/README.md`; `parse` checks a document completely and names the line of every
+//! problem.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+pub const FORMAT: u32 = 1;
+
+/// Text in both languages.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub de: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn get(&self, lang: amtsweg_app::i18n::Lang) -> &str {
+        match lang {
+            amtsweg_app::i18n::Lang::De => &self.de,
+            amtsweg_app::i18n::Lang::En => &self.en,
+        }
+    }
+}
+
+/// Field kinds are shared with the pages that render them.
+pub use amtsweg_app::pages::apply::FieldKind as FieldType;
+
+/// A show/require condition: another field has (one of) the given value(s).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub field: String,
+    pub equals: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub value: String,
+    pub label: Text,
+}
+
+/// Relative date limits in days from today; `max_days = 0` means "not in the future".
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DateRule {
+    pub min_days: Option<i64>,
+    pub max_days: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub id: Spanned<String>,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    pub label: Text,
+    pub hint: Option<Text>,
+    pub legal_note: Option<Text>,
+    #[serde(default)]
+    pub required: bool,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub pattern: Option<String>,
+    pub pattern_message: Option<Text>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub date: Option<DateRule>,
+    #[serde(default)]
+    pub options: Vec<Choice>,
+    /// Profile field offered for prefilling (once-only).
+    pub profile: Option<String>,
+    pub show_if: Option<Condition>,
+    pub required_if: Option<Condition>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub id: Spanned<String>,
+    pub label: Text,
+    pub item_label: Text,
+    #[serde(default)]
+    pub min: usize,
+    pub max: usize,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    pub id: Spanned<String>,
+    pub title: Text,
+    pub intro: Option<Text>,
+    pub show_if: Option<Condition>,
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    /// A repeatable group (e.g. each child) shown on this page after the fields.
+    pub group: Option<Group>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    pub format: u32,
+    pub service_key: String,
+    pub version: u32,
+    pub title: Text,
+    pub summary: Text,
+    pub who_may_apply: Text,
+    pub fee: Text,
+    pub processing_time: Text,
+    pub legal_basis: Text,
+    pub evidence: Text,
+    #[serde(default)]
+    pub life_situations: Vec<String>,
+    #[serde(default)]
+    pub keywords: BTreeMap<String, Vec<String>>,
+    pub declaration: Text,
+    pub pages: Vec<Page>,
+}
+
+/// Profile fields a definition may name as a once-only source.
+pub const PROFILE_SOURCES: &[&str] = &[
+    "given_name",
+    "family_name",
+    "birth_date",
+    "street",
+    "house_number",
+    "postal_code",
+    "place",
+    "phone",
+    "email",
+];
+
+pub const LIFE_SITUATIONS: &[&str] = &[
+    "family",
+    "mobility",
+    "housing",
+    "animals",
+    "documents",
+    "money",
+];
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl Definition {
+    /// Every field with its page (group fields carry the group's id as prefix).
+    pub fn fields(&self) -> impl Iterator<Item = (&Page, &Field)> {
+        self.pages.iter().flat_map(|p| {
+            p.fields.iter().map(move |f| (p, f)).chain(
+                p.group
+                    .iter()
+                    .flat_map(move |g| g.fields.iter().map(move |f| (p, f))),
+            )
+        })
+    }
+
+    pub fn page(&self, id: &str) -> Option<&Page> {
+        self.pages.iter().find(|p| p.id.get_ref() == id)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// Parses and checks a definition. The error lists every problem found, each with its line.
+pub fn parse(text: &str) -> Result<Definition, Vec<String>> {
+    let def: Definition = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+        vec![format!("line {line}: {}", e.message())]
+    })?;
+    let mut problems = Vec::new();
+    let mut problem = |span: std::ops::Range<usize>, msg: String| {
+        problems.push(format!("line {}: {msg}", line_of(text, span.start)))
+    };
+    if def.format != FORMAT {
+        problem(
+            0..0,
+            format!(
+                "format {} is not supported (this version reads format {FORMAT})",
+                def.format
+            ),
+        );
+    }
+    if !(def.service_key.len() == 14 && def.service_key.bytes().all(|b| b.is_ascii_digit())) {
+        problem(
+            0..0,
+            format!(
+                "service_key {:?} must be the 14-digit LeiKa key",
+                def.service_key
+            ),
+        );
+    }
+    if def.version == 0 {
+        problem(0..0, "version must be 1 or higher".into());
+    }
+    for s in &def.life_situations {
+        if !LIFE_SITUATIONS.contains(&s.as_str()) {
+            problem(
+                0..0,
+                format!(
+                    "life situation {s:?} is unknown (known: {})",
+                    LIFE_SITUATIONS.join(", ")
+                ),
+            );
+        }
+    }
+    if def.pages.is_empty() {
+        problem(0..0, "a form needs at least one page".into());
+    }
+    let mut page_ids = HashSet::new();
+    let mut field_ids: HashSet<String> = HashSet::new();
+    let mut earlier_fields: Vec<(String, FieldType, Vec<String>)> = Vec::new();
+    let check_condition = |c: &Condition,
+                           earlier: &[(String, FieldType, Vec<String>)]|
+     -> Option<String> {
+        match earlier.iter().find(|(id, _, _)| *id == c.field) {
+            None => Some(format!(
+                "condition refers to {:?}, which is not a field on an earlier page or above",
+                c.field
+            )),
+            Some((_, kind, options)) => {
+                let allowed: Vec<String> = match kind {
+                    FieldType::YesNo => vec!["yes".into(), "no".into()],
+                    FieldType::Select | FieldType::Radio | FieldType::Checkboxes => options.clone(),
+                    _ => return None,
+                };
+                (!allowed.contains(&c.equals)).then(|| {
+                    format!(
+                        "condition value {:?} is not an option of {:?}",
+                        c.equals, c.field
+                    )
+                })
+            }
+        }
+    };
+    for page in &def.pages {
+        let pid = page.id.get_ref();
+        if !is_id(pid) {
+            problem(
+                page.id.span(),
+                format!("page id {pid:?} must be lower-case letters, digits and _"),
+            );
+        }
+        if !page_ids.insert(pid.clone()) {
+            problem(page.id.span(), format!("page id {pid:?} is used twice"));
+        }
+        if let Some(c) = &page.show_if {
+            if let Some(m) = check_condition(c, &earlier_fields) {
+                problem(page.id.span(), format!("page {pid}: {m}"));
+            }
+        }
+        if page.fields.is_empty() && page.group.is_none() {
+            problem(page.id.span(), format!("page {pid} has no fields"));
+        }
+        let group_fields = page.group.iter().flat_map(|g| g.fields.iter());
+        for (in_group, field) in page
+            .fields
+            .iter()
+            .map(|f| (false, f))
+            .chain(group_fields.map(|f| (true, f)))
+        {
+            let fid = field.id.get_ref();
+            let span = field.id.span();
+            if !is_id(fid) {
+                problem(
+                    span.clone(),
+                    format!("field id {fid:?} must be lower-case letters, digits and _"),
+                );
+            }
+            if !field_ids.insert(fid.clone()) {
+                problem(span.clone(), format!("field id {fid:?} is used twice"));
+            }
+            let choice = matches!(
+                field.kind,
+                FieldType::Select | FieldType::Radio | FieldType::Checkboxes
+            );
+            if choice && field.options.len() < 2 {
+                problem(
+                    span.clone(),
+                    format!("field {fid}: a {:?} needs at least two options", field.kind),
+                );
+            }
+            if !choice && !field.options.is_empty() {
+                problem(
+                    span.clone(),
+                    format!("field {fid}: only select, radio and checkboxes take options"),
+                );
+            }
+            let mut seen = HashSet::new();
+            for o in &field.options {
+                if o.value.is_empty() || !seen.insert(o.value.clone()) {
+                    problem(
+                        span.clone(),
+                        format!("field {fid}: option values must be unique and not empty"),
+                    );
+                }
+            }
+            if let Some(p) = &field.pattern {
+                if let Err(e) = regex::Regex::new(p) {
+                    problem(
+                        span.clone(),
+                        format!("field {fid}: pattern is not a valid regular expression: {e}"),
+                    );
+                }
+                if field.pattern_message.is_none() {
+                    problem(span.clone(), format!("field {fid}: a pattern needs a pattern_message that tells the citizen what is expected"));
+                }
+            }
+            if let (Some(a), Some(b)) = (field.min_length, field.max_length) {
+                if a > b {
+                    problem(
+                        span.clone(),
+                        format!("field {fid}: min_length is greater than max_length"),
+                    );
+                }
+            }
+            if let (Some(a), Some(b)) = (field.min, field.max) {
+                if a > b {
+                    problem(
+                        span.clone(),
+                        format!("field {fid}: min is greater than max"),
+                    );
+                }
+            }
+            if field.date.is_some() && field.kind != FieldType::Date {
+                problem(
+                    span.clone(),
+                    format!("field {fid}: date rules apply to date fields only"),
+                );
+            }
+            if let Some(p) = &field.profile {
+                if !PROFILE_SOURCES.contains(&p.as_str()) {
+                    problem(
+                        span.clone(),
+                        format!(
+                            "field {fid}: profile source {p:?} is unknown (known: {})",
+                            PROFILE_SOURCES.join(", ")
+                        ),
+                    );
+                }
+                if in_group {
+                    problem(span.clone(), format!("field {fid}: fields in a repeatable group cannot be prefilled from the profile"));
+                }
+            }
+            for c in field.show_if.iter().chain(field.required_if.iter()) {
+                if let Some(m) = check_condition(c, &earlier_fields) {
+                    problem(span.clone(), format!("field {fid}: {m}"));
+                }
+            }
+            if !in_group {
+                earlier_fields.push((
+                    fid.clone(),
+                    field.kind,
+                    field.options.iter().map(|o| o.value.clone()).collect(),
+                ));
+            }
+        }
+        if let Some(g) = &page.group {
+            if !is_id(g.id.get_ref()) || !field_ids.insert(g.id.get_ref().clone()) {
+                problem(
+                    g.id.span(),
+                    format!("group id {:?} must be a unique id", g.id.get_ref()),
+                );
+            }
+            if g.max == 0 || g.min > g.max || g.max > 20 {
+                problem(
+                    g.id.span(),
+                    format!(
+                        "group {}: needs 0 <= min <= max <= 20 and max >= 1",
+                        g.id.get_ref()
+                    ),
+                );
+            }
+            if g.fields.is_empty() {
+                problem(
+                    g.id.span(),
+                    format!("group {} has no fields", g.id.get_ref()),
+                );
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(def)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_demo_definitions_are_valid() {
+        for (name, text) in super::super::catalog::DEMO_DEFINITIONS {
+            if let Err(p) = parse(text) {
+                panic!("{name}: {p:#?}");
+            }
+        }
+    }
+
+    #[test]
+    fn problems_name_their_line() {
+        let text = super::super::catalog::DEMO_DEFINITIONS[0].1.replacen(
+            "type = \"text\"",
+            "type = \"txt\"",
+            1,
+        );
+        let err = parse(&text).unwrap_err();
+        assert!(err[0].starts_with("line "), "{err:?}");
+        assert!(err[0].contains("txt"), "{err:?}");
+        let text = super::super::catalog::DEMO_DEFINITIONS[0].1.replacen(
+            "equals = \"",
+            "equals = \"nonsense",
+            1,
+        );
+        if let Err(err) = parse(&text) {
+            assert!(
+                err.iter().any(|e| e.contains("is not an option")),
+                "{err:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_input_never_panics(s in "\\PC{0,400}") {
+            let _ = parse(&s);
+        }
+
+        #[test]
+        fn mutated_definitions_never_panic(cut in 0usize..4000, insert in "\\PC{0,20}") {
+            let base = super::super::catalog::DEMO_DEFINITIONS[0].1;
+            let at = base.char_indices().map(|(i, _)| i).find(|i| *i >= cut.min(base.len())).unwrap_or(base.len());
+            let text = format!("{}{}{}", &base[..at], insert, &base[at..]);
+            let _ = parse(&text);
+        }
+    }
+}

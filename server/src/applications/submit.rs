@@ -1,0 +1,174 @@
+//! Submission: one transaction freezes the answers, finds the postbox, creates the case with its
+//! reference number and queues the confirmation mail. The unique `draft_id` of a case makes it
+//! happen exactly once, whatever the number of concurrent or repeated requests.
+
+use amtsweg_app::i18n::Lang;
+use sqlx::Row;
+
+use super::answers::{self, Answers, PREFILLED};
+use super::{catalog, routing};
+use crate::accounts::auth::User;
+use crate::accounts::postal;
+use crate::db::{is_unique_violation, Db};
+use crate::domain::{Ags, PostalCode, Reference};
+use crate::mail::enqueue;
+use crate::mail::templates::{render, Template};
+use crate::time::now_ms;
+
+#[derive(Debug)]
+pub enum Outcome {
+    /// The case exists (now or from an earlier request for the same draft).
+    Submitted {
+        reference: String,
+    },
+    /// A visible page has problems; the citizen is sent there.
+    Invalid {
+        page: String,
+    },
+    /// The postal code covers several municipalities: the citizen chooses on the check page.
+    ChooseMunicipality(Vec<postal::Municipality>),
+    NotFound,
+}
+
+/// The case already created for a draft, if any (answers repeated submits the same way).
+pub async fn existing_case(db: &Db, draft_id: &str, user_id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT reference FROM cases WHERE draft_id = $1 AND user_id = $2")
+        .bind(draft_id)
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn submit(
+    db: &Db,
+    draft_id: &str,
+    user: &User,
+    chosen_ags: &str,
+    lang: Lang,
+    public_url: &str,
+) -> anyhow::Result<Outcome> {
+    if let Some(reference) = existing_case(db, draft_id, &user.id).await? {
+        return Ok(Outcome::Submitted { reference });
+    }
+    let Some(row) = sqlx::query(
+        "SELECT service_key, version, answers FROM drafts WHERE id = $1 AND user_id = $2",
+    )
+    .bind(draft_id)
+    .bind(&user.id)
+    .fetch_optional(&db.pool)
+    .await?
+    else {
+        // A concurrent request may have just turned the draft into a case.
+        return Ok(match existing_case(db, draft_id, &user.id).await? {
+            Some(reference) => Outcome::Submitted { reference },
+            None => Outcome::NotFound,
+        });
+    };
+    let (key, version, raw): (String, i64, String) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let def = catalog::definition(db, &key, version)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("definition {key} v{version} missing"))?;
+    let answers: Answers = serde_json::from_str(&raw)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    if let Some(page) = answers::first_invalid(&def, &answers, today) {
+        return Ok(Outcome::Invalid {
+            page: page.id.get_ref().clone(),
+        });
+    }
+    // The municipality decides responsibility: from the postal code, or the citizen's choice.
+    let plz = PostalCode::parse(answers::text(&answers, "postal_code"));
+    let municipalities = match &plz {
+        Some(p) => postal::lookup(db, p.as_str()).await?,
+        None => Vec::new(),
+    };
+    let ags = match municipalities.as_slice() {
+        [one] => Some(one.ags.clone()),
+        [] => None,
+        several => match several.iter().find(|m| m.ags == chosen_ags) {
+            Some(m) => Some(m.ags.clone()),
+            None => return Ok(Outcome::ChooseMunicipality(municipalities)),
+        },
+    };
+    let responsible = match ags.as_deref().and_then(Ags::parse) {
+        Some(a) => routing::lookup(db, &key, &a, plz.as_ref()).await?,
+        None => None,
+    };
+    let structured = serde_json::Value::Object(answers::structured(&def, &answers));
+    let now = now_ms();
+    let reference = Reference::generate();
+    let case_id = uuid::Uuid::new_v4().to_string();
+    let mut tx = db.begin_write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO cases (id, reference, draft_id, user_id, service_key, version, answers, ags, postal_code,
+                            postbox_id, status, submitted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&case_id)
+    .bind(reference.as_str())
+    .bind(draft_id)
+    .bind(&user.id)
+    .bind(&key)
+    .bind(version)
+    .bind(structured.to_string())
+    .bind(ags.clone().unwrap_or_default())
+    .bind(plz.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default())
+    .bind(responsible.as_ref().map(|r| r.postbox_id.clone()))
+    .bind(if responsible.is_some() { "submitted" } else { "unrouted" })
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            drop(tx);
+            return Ok(match existing_case(db, draft_id, &user.id).await? {
+                Some(reference) => Outcome::Submitted { reference },
+                None => anyhow::bail!("unique violation without an existing case: {e}"),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    sqlx::query("DELETE FROM drafts WHERE id = $1")
+        .bind(draft_id)
+        .execute(&mut *tx)
+        .await?;
+    if answers
+        .get(PREFILLED)
+        .is_some_and(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        sqlx::query("INSERT INTO profile_usage (user_id, used_for, used_at) VALUES ($1, $2, $3)")
+            .bind(&user.id)
+            .bind(format!("{} ({})", def.title.get(lang), reference))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if responsible.is_none() {
+        // Nothing is lost: the case stays visible as unrouted until an administrator acts.
+        sqlx::query(
+            "INSERT INTO admin_alerts (id, kind, subject_id, message, created_at) VALUES ($1, 'case_unrouted', $2, $3, $4)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&case_id)
+        .bind(format!("case {reference} for service {key} (AGS {}) matches no responsibility rule", ags.unwrap_or_default()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tracing::error!(reference = %reference, service = %key, "submitted case matches no responsibility rule");
+    }
+    let mail = render(
+        &Template::ApplicationReceived {
+            reference: reference.as_str(),
+            service: def.title.get(user.lang),
+        },
+        user.lang,
+        &user.email,
+        public_url,
+    );
+    enqueue(&mut tx, &mail).await?;
+    tx.commit().await?;
+    Ok(Outcome::Submitted {
+        reference: reference.to_string(),
+    })
+}

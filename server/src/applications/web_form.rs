@@ -1,0 +1,415 @@
+//! Filling in: one topic per page, answers saved on every step (also with mistakes, so nothing
+//! typed is lost), then check, declare and submit.
+
+use std::sync::Arc;
+
+use amtsweg_app::components::FieldError;
+use amtsweg_app::i18n::{t, Lang};
+use amtsweg_app::pages::apply::{self, CheckView, ConfirmationView, FormPageView};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::Form;
+use serde_json::Value;
+use sqlx::Row;
+
+use super::answers::{self, Answers};
+use super::definition::{Definition, FieldType, Page};
+use super::submit::{self, Outcome};
+use super::{catalog, views};
+use crate::accounts::auth::User;
+use crate::error::{AppError, AppResult};
+use crate::http::ctx::{private_html, see_other, Authed};
+use crate::state::AppState;
+use crate::time::now_ms;
+
+struct Draft {
+    id: String,
+    def: Arc<Definition>,
+    answers: Answers,
+}
+
+async fn load(state: &AppState, user: &User, id: &str) -> AppResult<Draft> {
+    let row = sqlx::query(
+        "SELECT service_key, version, answers FROM drafts WHERE id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(&user.id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let (key, version, raw): (String, i64, String) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let def = catalog::definition(&state.db, &key, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let answers = serde_json::from_str(&raw).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Draft {
+        id: id.to_string(),
+        def,
+        answers,
+    })
+}
+
+async fn save(state: &AppState, d: &Draft) -> AppResult<()> {
+    sqlx::query("UPDATE drafts SET answers = $1, updated_at = $2 WHERE id = $3")
+        .bind(serde_json::to_string(&d.answers).map_err(|e| AppError::Internal(e.into()))?)
+        .bind(now_ms())
+        .bind(&d.id)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+fn neighbours<'a>(
+    def: &'a Definition,
+    a: &Answers,
+    page: &str,
+) -> (Option<&'a Page>, Option<&'a Page>, usize) {
+    let visible = answers::visible_pages(def, a);
+    let i = visible
+        .iter()
+        .position(|p| p.id.get_ref() == page)
+        .unwrap_or(0);
+    (
+        i.checked_sub(1).map(|j| visible[j]),
+        visible.get(i + 1).copied(),
+        i,
+    )
+}
+
+fn render_page(
+    ctx: &crate::http::Ctx,
+    d: &Draft,
+    page: &Page,
+    problems: &[answers::Problem],
+) -> String {
+    let lang = ctx.lang;
+    let (prev, _, index) = neighbours(&d.def, &d.answers, page.id.get_ref());
+    let view = FormPageView {
+        service_title: d.def.title.get(lang).to_string(),
+        title: page.title.get(lang).to_string(),
+        intro: page.intro.as_ref().map(|i| i.get(lang).to_string()),
+        steps: views::steps(&d.def, &d.answers, lang),
+        current: index,
+        action: format!("/antraege/{}/{}", d.id, page.id.get_ref()),
+        back_href: match prev {
+            Some(p) => format!("/antraege/{}/{}", d.id, p.id.get_ref()),
+            None => format!("/leistungen/{}", d.def.service_key),
+        },
+        fields: page
+            .fields
+            .iter()
+            .filter(|f| answers::field_visible(f, &d.answers))
+            .map(|f| views::field_view(f, f.id.get_ref(), &d.answers, lang, problems))
+            .collect(),
+        group: page
+            .group
+            .as_ref()
+            .map(|g| views::group_view(g, &d.answers, lang, problems)),
+        errors: views::errors(problems),
+    };
+    apply::form_page(&ctx.page(), view)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Authed(ctx, user): Authed,
+    Path((id, page_id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let d = load(&state, &user, &id).await?;
+    let page = d.def.page(&page_id).ok_or(AppError::NotFound)?;
+    Ok(private_html(render_page(&ctx, &d, page, &[])))
+}
+
+/// Stores what a page's form sent, replacing that page's earlier answers.
+fn take_answers(d: &mut Draft, page: &Page, sent: &[(String, String)]) {
+    let mut names: Vec<(String, FieldType)> = page
+        .fields
+        .iter()
+        .map(|f| (f.id.get_ref().clone(), f.kind))
+        .collect();
+    if let Some(g) = &page.group {
+        let n = answers::group_count(&d.answers, g.id.get_ref(), g.min).min(g.max);
+        for i in 0..n {
+            for f in &g.fields {
+                names.push((
+                    answers::group_input(g.id.get_ref(), i, f.id.get_ref()),
+                    f.kind,
+                ));
+            }
+        }
+    }
+    for (name, kind) in names {
+        match kind {
+            FieldType::Date => {
+                for part in ["day", "month", "year"] {
+                    let key = format!("{name}.{part}");
+                    let v = sent
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    d.answers
+                        .insert(key, Value::String(v.chars().take(8).collect()));
+                }
+            }
+            FieldType::Checkboxes => {
+                let v: Vec<Value> = sent
+                    .iter()
+                    .filter(|(k, _)| *k == name)
+                    .take(50)
+                    .map(|(_, v)| Value::String(v.clone()))
+                    .collect();
+                d.answers.insert(name, Value::Array(v));
+            }
+            _ => {
+                let v = sent
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                // Over-long input is kept up to a bound so the page can say it is too long.
+                d.answers
+                    .insert(name, Value::String(v.chars().take(5000).collect()));
+            }
+        }
+    }
+}
+
+/// Adds an item to or removes one from the page's repeated group.
+fn change_group(d: &mut Draft, page: &Page, action: &str) {
+    let Some(g) = &page.group else { return };
+    let gid = g.id.get_ref();
+    let n = answers::group_count(&d.answers, gid, g.min).min(g.max);
+    if action == "add" && n < g.max {
+        d.answers
+            .insert(format!("{gid}#count"), Value::String((n + 1).to_string()));
+    } else if let Some(i) = action
+        .strip_prefix("remove:")
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        if i < n && n > g.min.max(1) {
+            // Later items move up one place.
+            for j in i..n - 1 {
+                for f in &g.fields {
+                    for suffix in ["", ".day", ".month", ".year"] {
+                        let from = format!(
+                            "{}{suffix}",
+                            answers::group_input(gid, j + 1, f.id.get_ref())
+                        );
+                        let to =
+                            format!("{}{suffix}", answers::group_input(gid, j, f.id.get_ref()));
+                        match d.answers.remove(&from) {
+                            Some(v) => d.answers.insert(to, v),
+                            None => d.answers.remove(&to),
+                        };
+                    }
+                }
+            }
+            for f in &g.fields {
+                for suffix in ["", ".day", ".month", ".year"] {
+                    d.answers.remove(&format!(
+                        "{}{suffix}",
+                        answers::group_input(gid, n - 1, f.id.get_ref())
+                    ));
+                }
+            }
+            d.answers
+                .insert(format!("{gid}#count"), Value::String((n - 1).to_string()));
+        }
+    }
+}
+
+pub async fn save_page(
+    State(state): State<AppState>,
+    Authed(ctx, user): Authed,
+    Path((id, page_id)): Path<(String, String)>,
+    Form(sent): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut d = load(&state, &user, &id).await?;
+    let def = d.def.clone();
+    let page = def.page(&page_id).ok_or(AppError::NotFound)?;
+    take_answers(&mut d, page, &sent);
+    let action = sent
+        .iter()
+        .find(|(k, _)| k == "action")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("next");
+    change_group(&mut d, page, action);
+    save(&state, &d).await?;
+    let here = format!("/antraege/{id}/{page_id}");
+    match action {
+        "save" => return Ok(see_other("/konto/antraege")),
+        "add" => return Ok(see_other(&here)),
+        a if a.starts_with("remove:") => return Ok(see_other(&here)),
+        _ => {}
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let problems = answers::check_page(page, &d.answers, today, ctx.lang);
+    if !problems.is_empty() {
+        let mut resp = private_html(render_page(&ctx, &d, page, &problems));
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(resp);
+    }
+    let (_, next, _) = neighbours(&def, &d.answers, &page_id);
+    Ok(see_other(&match next {
+        Some(p) => format!("/antraege/{id}/{}", p.id.get_ref()),
+        None => format!("/antraege/{id}/pruefen"),
+    }))
+}
+
+fn check_view(d: &Draft, lang: Lang) -> CheckView {
+    let visible = answers::visible_pages(&d.def, &d.answers);
+    CheckView {
+        service_title: d.def.title.get(lang).to_string(),
+        action: format!("/antraege/{}/absenden", d.id),
+        back_href: visible
+            .last()
+            .map(|p| format!("/antraege/{}/{}", d.id, p.id.get_ref()))
+            .unwrap_or_default(),
+        sections: visible
+            .iter()
+            .map(|p| {
+                views::section(
+                    p,
+                    &d.answers,
+                    lang,
+                    format!("/antraege/{}/{}", d.id, p.id.get_ref()),
+                )
+            })
+            .collect(),
+        declaration: d.def.declaration.get(lang).to_string(),
+        declared: false,
+        municipalities: Vec::new(),
+        municipality: String::new(),
+        errors: Vec::new(),
+        error_declaration: None,
+        error_municipality: None,
+    }
+}
+
+pub async fn check(
+    State(state): State<AppState>,
+    Authed(ctx, user): Authed,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    if let Some(reference) = submit::existing_case(&state.db, &id, &user.id).await? {
+        return Ok(see_other(&format!(
+            "/antraege/{id}/bestaetigung?ref={reference}"
+        )));
+    }
+    let d = load(&state, &user, &id).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    if let Some(p) = answers::first_invalid(&d.def, &d.answers, today) {
+        return Ok(see_other(&format!("/antraege/{id}/{}", p.id.get_ref())));
+    }
+    Ok(private_html(apply::check(
+        &ctx.page(),
+        check_view(&d, ctx.lang),
+    )))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct SubmitForm {
+    declaration: String,
+    ags: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Authed(ctx, user): Authed,
+    Path(id): Path<String>,
+    Form(f): Form<SubmitForm>,
+) -> AppResult<Response> {
+    let lang = ctx.lang;
+    if let Some(reference) = submit::existing_case(&state.db, &id, &user.id).await? {
+        return Ok(see_other(&format!(
+            "/antraege/{id}/bestaetigung?ref={reference}"
+        )));
+    }
+    if f.declaration != "yes" {
+        let d = load(&state, &user, &id).await?;
+        let mut v = check_view(&d, lang);
+        let msg = t(lang, "apply.check.declaration_missing").to_string();
+        v.errors = vec![FieldError {
+            field_id: "declaration".into(),
+            message: msg.clone(),
+        }];
+        v.error_declaration = Some(msg);
+        v.municipality = f.ags.clone();
+        let mut resp = private_html(apply::check(&ctx.page(), v));
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(resp);
+    }
+    match submit::submit(
+        &state.db,
+        &id,
+        &user,
+        &f.ags,
+        lang,
+        &state.config.public_url,
+    )
+    .await?
+    {
+        Outcome::Submitted { reference } => {
+            state.mail_wakeup.notify_one();
+            Ok(see_other(&format!(
+                "/antraege/{id}/bestaetigung?ref={reference}"
+            )))
+        }
+        Outcome::Invalid { page } => Ok(see_other(&format!("/antraege/{id}/{page}"))),
+        Outcome::NotFound => Err(AppError::NotFound),
+        Outcome::ChooseMunicipality(list) => {
+            let d = load(&state, &user, &id).await?;
+            let mut v = check_view(&d, lang);
+            let msg = t(lang, "error.municipality.choose").to_string();
+            v.municipalities = list.into_iter().map(|m| (m.ags, m.place)).collect();
+            v.errors = vec![FieldError {
+                field_id: "ags".into(),
+                message: msg.clone(),
+            }];
+            v.error_municipality = Some(msg);
+            v.declared = true;
+            let mut resp = private_html(apply::check(&ctx.page(), v));
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+    }
+}
+
+pub async fn confirmation(
+    State(state): State<AppState>,
+    Authed(ctx, user): Authed,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let lang = ctx.lang;
+    let row = sqlx::query(
+        "SELECT c.reference, c.service_key, c.version, a.name FROM cases c
+         LEFT JOIN postboxes p ON p.id = c.postbox_id LEFT JOIN authorities a ON a.id = p.authority_id
+         WHERE c.draft_id = $1 AND c.user_id = $2",
+    )
+    .bind(&id)
+    .bind(&user.id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let (reference, key, version, authority): (String, String, i64, Option<String>) = (
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+    );
+    let def = catalog::definition(&state.db, &key, version)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(private_html(apply::confirmation(
+        &ctx.page(),
+        ConfirmationView {
+            reference,
+            service_title: def.title.get(lang).to_string(),
+            authority,
+            processing_time: def.processing_time.get(lang).to_string(),
+        },
+    )))
+}

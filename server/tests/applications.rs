@@ -1,0 +1,401 @@
+//! Applying on SQLite and PostgreSQL: catalogue, responsibility check, filling in with drafts,
+//! submission exactly once, unrouted submissions kept and alerted.
+
+mod common;
+
+use common::{csrf, form, login, registered, Backend, TestApp, PW};
+
+async fn citizen(app: &TestApp, email: &str) {
+    amtsweg_server::demo::load(&app.state.db, "http://localhost")
+        .await
+        .unwrap();
+    registered(app, email).await;
+    assert_eq!(login(app, &app.client, email, PW).await.status(), 303);
+}
+
+/// Starts a draft of `service` and returns its id.
+async fn start(app: &TestApp, service: &str) -> String {
+    let r = form(
+        app,
+        &app.client,
+        &format!("/leistungen/{service}"),
+        &format!("/leistungen/{service}/antrag"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    loc.split('/').nth(2).unwrap().to_string()
+}
+
+async fn page(
+    app: &TestApp,
+    draft: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let path = format!("/antraege/{draft}/{page}");
+    form(app, &app.client, &path, &path, fields).await
+}
+
+const PARKING: &str = "99058011012000";
+
+async fn fill_parking(app: &TestApp, draft: &str, plz: &str) {
+    let r = page(
+        app,
+        draft,
+        "person",
+        &[
+            ("given_name", "Erika"),
+            ("family_name", "Mustermann"),
+            ("birth_date.day", "27"),
+            ("birth_date.month", "3"),
+            ("birth_date.year", "1990"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("/antraege/{draft}/address")
+    );
+    let r = page(
+        app,
+        draft,
+        "address",
+        &[
+            ("street", "Hauptstraße"),
+            ("house_number", "1"),
+            ("postal_code", plz),
+            ("place", "Ort"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("/antraege/{draft}/vehicle")
+    );
+    let r = page(
+        app,
+        draft,
+        "vehicle",
+        &[("plate", "S-AB 1234"), ("keeper", "self")],
+    )
+    .await;
+    assert_eq!(r.headers()["location"], format!("/antraege/{draft}/period"));
+    let r = page(app, draft, "period", &[("months", "12")]).await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("/antraege/{draft}/pruefen")
+    );
+}
+
+db_test!(
+    catalogue_search_in_both_languages_and_by_life_situation,
+    |app| {
+        amtsweg_server::demo::load(&app.state.db, "http://localhost")
+            .await
+            .unwrap();
+        let (_, body) = app.get_text("/leistungen?q=hund").await;
+        assert!(
+            body.contains("Hund zur Hundesteuer anmelden")
+                && !body.contains("Bewohnerparkausweis beantragen")
+        );
+        let (_, body) = app.get_text("/leistungen?q=parking").await;
+        assert!(
+            body.contains("Bewohnerparkausweis beantragen"),
+            "English words find German pages"
+        );
+        let (_, body) = app.get_text("/leistungen?lage=family").await;
+        assert!(body.contains("Unterhaltsvorschuss") && !body.contains("Hundesteuer"));
+        let (_, body) = app.get_text("/leistungen?q=zzzz").await;
+        assert!(body.contains("Keine Leistung passt"));
+        assert_eq!(app.get("/leistungen/00000000000000").await.status(), 404);
+    }
+);
+
+db_test!(responsibility_is_shown_before_filling_in, |app| {
+    amtsweg_server::demo::load(&app.state.db, "http://localhost")
+        .await
+        .unwrap();
+    let (_, body) = app
+        .get_text(&format!("/leistungen/{PARKING}?plz=70173"))
+        .await;
+    assert!(
+        body.contains("Landeshauptstadt Stuttgart"),
+        "municipality rule"
+    );
+    let (_, body) = app
+        .get_text(&format!("/leistungen/{PARKING}?plz=13353"))
+        .await;
+    assert!(body.contains("keine Behörde angeschlossen") && body.contains("nicht möglich"));
+    let (_, body) = app
+        .get_text(&format!("/leistungen/{PARKING}?plz=99998"))
+        .await;
+    assert!(
+        body.contains("Körner") && body.contains("Mühlhausen"),
+        "ambiguous postal code asks for the municipality"
+    );
+    let (_, body) = app.get_text(&format!("/leistungen/{PARKING}?plz=12")).await;
+    assert!(body.contains("5 Ziffern"));
+});
+
+db_test!(
+    filling_in_keeps_entries_and_submitting_twice_gives_one_case,
+    |app| {
+        citizen(&app, "antrag@example.org").await;
+        let draft = start(&app, PARKING).await;
+        // Mistakes: the page comes back with the entries and an error summary.
+        let r = page(
+            &app,
+            &draft,
+            "person",
+            &[
+                ("given_name", "Erika"),
+                ("family_name", ""),
+                ("birth_date.day", "31"),
+                ("birth_date.month", "2"),
+                ("birth_date.year", "1990"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("value=\"Erika\"") && body.contains("value=\"31\""));
+        assert!(body.contains("href=\"#family_name\"") && body.contains("href=\"#birth_date\""));
+        fill_parking(&app, &draft, "70173").await;
+        // The check page lists the answers with change links.
+        let (status, check) = app.get_text(&format!("/antraege/{draft}/pruefen")).await;
+        assert_eq!(status, 200);
+        assert!(
+            check.contains("S-AB 1234")
+                && check.contains("27.03.1990")
+                && check.contains(&format!("/antraege/{draft}/vehicle"))
+        );
+        // Without the declaration nothing is submitted.
+        let token = csrf(&check);
+        let r = app
+            .client
+            .post(app.url(&format!("/antraege/{draft}/absenden")))
+            .form(&[("_csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        // 50 concurrent submits of the same draft: one case, every answer the same confirmation.
+        let posts: Vec<_> = (0..50)
+            .map(|_| {
+                let (client, url, token) = (
+                    app.client.clone(),
+                    app.url(&format!("/antraege/{draft}/absenden")),
+                    token.clone(),
+                );
+                tokio::spawn(async move {
+                    let r = client
+                        .post(url)
+                        .form(&[("_csrf", token.as_str()), ("declaration", "yes")])
+                        .send()
+                        .await
+                        .unwrap();
+                    (
+                        r.status().as_u16(),
+                        r.headers()
+                            .get("location")
+                            .map(|l| l.to_str().unwrap().to_string()),
+                    )
+                })
+            })
+            .collect();
+        let mut locations = std::collections::HashSet::new();
+        for p in posts {
+            let (status, loc) = p.await.unwrap();
+            assert_eq!(status, 303);
+            locations.insert(loc.unwrap());
+        }
+        assert_eq!(locations.len(), 1, "{locations:?}");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        let (postbox, status, answers): (Option<String>, String, String) =
+            sqlx::query_as("SELECT postbox_id, status, answers FROM cases")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            (postbox.as_deref(), status.as_str()),
+            (Some("p-stuttgart-parken"), "submitted")
+        );
+        let answers: serde_json::Value = serde_json::from_str(&answers).unwrap();
+        assert_eq!(answers["birth_date"], "1990-03-27");
+        assert_eq!(answers["plate"], "S-AB 1234");
+        // Confirmation with the reference; one confirmation mail without form contents.
+        let loc = locations.into_iter().next().unwrap();
+        let (status, page) = app.get_text(&loc).await;
+        assert_eq!(status, 200);
+        let reference: String = sqlx::query_scalar("SELECT reference FROM cases")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        assert!(page.contains(&reference) && page.contains("Landeshauptstadt Stuttgart"));
+        let mail = app.mail_text("antrag@example.org", 1).await;
+        assert!(
+            mail.contains(&reference)
+                && !mail.contains("S-AB 1234")
+                && !mail.contains("Mustermann")
+        );
+        assert_eq!(
+            app.mail_count("antrag@example.org"),
+            2,
+            "verification and one confirmation"
+        );
+        // The account lists it; the printable summary shows what was submitted.
+        let (_, mine) = app.get_text("/konto/antraege").await;
+        assert!(mine.contains(&reference));
+        let (status, summary) = app
+            .get_text(&format!("/vorgaenge/{reference}/zusammenfassung"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(summary.contains("S-AB 1234") && summary.contains("27.03.1990"));
+    }
+);
+
+db_test!(submissions_no_rule_matches_are_kept_and_alerted, |app| {
+    citizen(&app, "berlin@example.org").await;
+    let draft = start(&app, PARKING).await;
+    fill_parking(&app, &draft, "13353").await;
+    let html = app
+        .get(&format!("/antraege/{draft}/pruefen"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/antraege/{draft}/absenden")))
+        .form(&[("_csrf", csrf(&html).as_str()), ("declaration", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let status: String = sqlx::query_scalar("SELECT status FROM cases")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "unrouted");
+    let alerts = amtsweg_server::mail::outbox::open_alerts(&app.state.db)
+        .await
+        .unwrap();
+    assert!(alerts
+        .iter()
+        .any(|(_, m)| m.contains("matches no responsibility rule")));
+    let (_, page) = app
+        .get_text(r.headers()["location"].to_str().unwrap())
+        .await;
+    assert!(page.contains("nicht verloren"));
+});
+
+db_test!(drafts_are_private_resumable_and_deletable, |app| {
+    citizen(&app, "owner@example.org").await;
+    let draft = start(&app, PARKING).await;
+    let r = page(
+        &app,
+        &draft,
+        "person",
+        &[("given_name", "Erika"), ("action", "save")],
+    )
+    .await;
+    assert_eq!(r.headers()["location"], "/konto/antraege");
+    // Another browser of the same citizen resumes it with the entry kept.
+    let (second, _) = app.other_client();
+    assert_eq!(
+        login(&app, &second, "owner@example.org", PW).await.status(),
+        303
+    );
+    let body = second
+        .get(app.url(&format!("/antraege/{draft}/person")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("value=\"Erika\""));
+    // Someone else gets 404.
+    registered(&app, "other@example.org").await;
+    let (stranger, _) = app.other_client();
+    assert_eq!(
+        login(&app, &stranger, "other@example.org", PW)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        stranger
+            .get(app.url(&format!("/antraege/{draft}/person")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // Deleting it.
+    let mine = app.get("/konto/antraege").await.text().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/antraege/{draft}/loeschen")))
+        .form(&[("_csrf", csrf(&mine).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.get(&format!("/antraege/{draft}/person")).await.status(),
+        404
+    );
+    let _ = Backend::Sqlite;
+});
+
+db_test!(profile_data_is_offered_with_consent_and_marked, |app| {
+    citizen(&app, "profile@example.org").await;
+    let r = form(
+        &app,
+        &app.client,
+        "/konto/profil",
+        "/konto/profil",
+        &[
+            ("given_name", "Erika"),
+            ("family_name", "Mustermann"),
+            ("postal_code", "70173"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = form(
+        &app,
+        &app.client,
+        &format!("/leistungen/{PARKING}"),
+        &format!("/leistungen/{PARKING}/antrag"),
+        &[("prefill", "yes")],
+    )
+    .await;
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let body = app.get(&loc).await.text().await.unwrap();
+    assert!(body.contains("value=\"Mustermann\"") && body.contains("Aus Ihrem Profil übernommen"));
+    // Without consent nothing is prefilled.
+    let r = form(
+        &app,
+        &app.client,
+        &format!("/leistungen/{PARKING}"),
+        &format!("/leistungen/{PARKING}/antrag"),
+        &[],
+    )
+    .await;
+    let body = app
+        .get(r.headers()["location"].to_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!body.contains("value=\"Mustermann\""));
+});
