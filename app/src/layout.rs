@@ -15,9 +15,15 @@ pub fn document(ctx: &PageCtx, title: &str, content: impl IntoView + 'static) ->
         let p = path.split('?').next().unwrap_or("");
         (p == href).then_some("page")
     };
-    let mut nav = vec![("/", t(lang, "nav.home"))];
+    let mut nav = vec![
+        ("/", t(lang, "nav.home")),
+        ("/leistungen", t(lang, "nav.services")),
+    ];
     match &ctx.user {
-        Some(_) => nav.push(("/konto", t(lang, "nav.account"))),
+        Some(_) => {
+            nav.push(("/konto/antraege", t(lang, "nav.applications")));
+            nav.push(("/konto", t(lang, "nav.account")));
+        }
         None => {
             nav.push(("/anmelden", t(lang, "nav.login")));
             nav.push(("/registrieren", t(lang, "nav.register")));

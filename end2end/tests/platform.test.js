@@ -16,6 +16,8 @@ const PAGES = [
   ['/anmelden', 'anmelden'],
   ['/registrieren', 'registrieren'],
   ['/passwort-vergessen', 'passwort-vergessen'],
+  ['/leistungen', 'leistungen'],
+  ['/leistungen/99108008252000', 'leistung'],
   ['/dev/components', 'komponenten'],
   ['/dev/mail', 'dev-mail'],
   ['/gibt-es-nicht', '404'],

@@ -24,16 +24,17 @@ pub fn render(ctx: &PageCtx, services: &[ServiceCard]) -> String {
             <p class="aw-lead">{tr("home.lead")}</p>
             <section aria-labelledby="services-heading">
                 <h2 id="services-heading">{tr("home.services")}</h2>
+                <p><a class="kern-link" href="/leistungen">{tr("home.all_services")}</a></p>
                 {if cards.is_empty() {
                     view! { <p>{tr("home.no_services")}</p> }.into_any()
                 } else {
                     view! {
                         <ul class="aw-card-list">
                             {cards.into_iter().map(|(key, title, summary)| view! {
-                                <li class="kern-card aw-card" data-service-key=key>
+                                <li class="kern-card kern-card--interactive aw-card" data-service-key=key.clone()>
                                     <div class="kern-card__container">
                                         <div class="kern-card__header">
-                                            <h3 class="kern-title">{title}</h3>
+                                            <h3 class="kern-title"><a class="kern-link kern-link--stretched" href=format!("/leistungen/{key}")>{title}</a></h3>
                                         </div>
                                         <div class="kern-card__body"><p>{summary}</p></div>
                                     </div>

@@ -55,6 +55,54 @@ pub fn field_view(
     }
 }
 
+/// Whether the field's condition refers to another field of the same page.
+pub fn depends_on_page(f: &Field, page: &Page) -> bool {
+    f.show_if
+        .as_ref()
+        .is_some_and(|c| page.fields.iter().any(|o| *o.id.get_ref() == c.field))
+}
+
+/// A field of a page, with the "only needed when …" hint for same-page conditions.
+pub fn field_view_on(
+    f: &Field,
+    page: &Page,
+    a: &Answers,
+    lang: Lang,
+    problems: &[Problem],
+) -> FieldView {
+    let mut v = field_view(f, f.id.get_ref(), a, lang, problems);
+    if let Some(c) = f.show_if.as_ref().filter(|_| depends_on_page(f, page)) {
+        let answer = page
+            .fields
+            .iter()
+            .find(|o| *o.id.get_ref() == c.field)
+            .and_then(|o| {
+                o.options
+                    .iter()
+                    .find(|opt| opt.value == c.equals)
+                    .map(|opt| opt.label.get(lang).to_string())
+            })
+            .unwrap_or_else(|| {
+                t(
+                    lang,
+                    if c.equals == "yes" {
+                        "form.yes"
+                    } else {
+                        "form.no"
+                    },
+                )
+                .to_string()
+            });
+        let note = tf(lang, "apply.form.only_if", &[("answer", &answer)]);
+        v.hint = Some(match v.hint {
+            Some(h) => format!("{note} {h}"),
+            None => note,
+        });
+        v.required = false;
+    }
+    v
+}
+
 pub fn group_view(g: &Group, a: &Answers, lang: Lang, problems: &[Problem]) -> GroupView {
     let n = answers::group_count(a, g.id.get_ref(), g.min).min(g.max);
     let items = (0..n)

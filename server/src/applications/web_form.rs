@@ -96,11 +96,14 @@ fn render_page(
             Some(p) => format!("/antraege/{}/{}", d.id, p.id.get_ref()),
             None => format!("/leistungen/{}", d.def.service_key),
         },
+        // Without JavaScript nothing can appear while the page is filled in, so a field that
+        // depends on an answer on the same page is always shown, with a hint saying when it
+        // is needed.
         fields: page
             .fields
             .iter()
-            .filter(|f| answers::field_visible(f, &d.answers))
-            .map(|f| views::field_view(f, f.id.get_ref(), &d.answers, lang, problems))
+            .filter(|f| answers::field_visible(f, &d.answers) || views::depends_on_page(f, page))
+            .map(|f| views::field_view_on(f, page, &d.answers, lang, problems))
             .collect(),
         group: page
             .group
