@@ -5,6 +5,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, newPage, expectAccessible, screenshot, mailTo } from './harness.js';
 
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000'
+  + '1f15c4890000000d49444154789c63f8cfc0f01f0005000100ff89993d1d0000000049454e44ae426082', 'hex');
+
+async function uploadFile(page, field, name, buffer, mimeType = 'image/png') {
+  await page.setInputFiles(`#${field}`, { name, mimeType, buffer });
+  await Promise.all([page.waitForNavigation(), page.click(`section[aria-labelledby="${field}-heading"] form[enctype] button`)]);
+}
+
 let app;
 before(async () => { app = await startServer(); });
 after(async () => { await app?.stop(); });
@@ -78,6 +86,22 @@ for (const size of ['desktop', 'phone']) {
     assert.match(await page.textContent('.aw-error-summary'), /Firma/);
     await page.fill('#keeper_name', 'Muster GmbH');
     await submit(page);
+
+    // Evidence: a forged file is refused with a clear message, a real one is attached; the
+    // second run (phone) reuses the file uploaded in the first instead of uploading again.
+    await uploadFile(page, 'registration_certificate', 'scan.pdf', Buffer.from('MZ not a pdf'), 'application/pdf');
+    assert.match(await page.textContent('.aw-error-summary'), /Inhalt passt nicht/);
+    await check(page, 'nachweis mit fehler');
+    if (size === 'desktop') {
+      await uploadFile(page, 'registration_certificate', 'fahrzeugschein.png', PNG);
+    } else {
+      await page.selectOption('#registration_certificate-library', { index: 1 });
+      await Promise.all([page.waitForNavigation(), page.click('form.aw-file-library button')]);
+    }
+    assert.match(await page.textContent('main'), /fahrzeugschein\.png/);
+    await check(page, 'nachweis');
+    await screenshot(page, `evidence-${size}`);
+    await submit(page, 'main form .kern-btn-wrapper button[value=next]');
     await page.check('label:has-text("12 Monate")');
     await submit(page);
 
@@ -140,6 +164,8 @@ test('long form with repeated groups, conditions and a draft resumed in a second
   await Promise.all([other.page.waitForNavigation(), other.page.click('main form .kern-btn-wrapper button[value=next]')]);
   // Other parent unknown: no further questions; bank details with a wrong IBAN first.
   await other.page.check('label:text-is("Nein")');
+  await Promise.all([other.page.waitForNavigation(), other.page.click('main form .kern-btn-wrapper button[value=next]')]);
+  await uploadFile(other.page, 'birth_certificates', 'geburtsurkunde-mia.png', PNG);
   await Promise.all([other.page.waitForNavigation(), other.page.click('main form .kern-btn-wrapper button[value=next]')]);
   await other.page.fill('#iban', 'DE89 3704 0044 0532 0130 01');
   await other.page.fill('#account_holder', 'Erika Mustermann');

@@ -172,6 +172,33 @@ pub struct Config {
     )]
     pub login_limit_per_client: i64,
 
+    /// Largest evidence file in MB any form field may allow (fields set their own limit up to this).
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_MAX_UPLOAD_MB",
+        default_value_t = 200
+    )]
+    pub max_upload_mb: u64,
+
+    /// Evidence files one application may carry.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_MAX_FILES_PER_APPLICATION",
+        default_value_t = 20
+    )]
+    pub max_files_per_application: usize,
+
+    /// Megabytes of evidence one account may store in total.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_ACCOUNT_STORAGE_MB",
+        default_value_t = 1000
+    )]
+    pub account_storage_mb: u64,
+
     /// Seconds a request may take before it is answered with an error.
     #[arg(
         long,
@@ -188,6 +215,10 @@ impl Config {
             Some(url) => url.expose().clone(),
             None => format!("sqlite://{}", self.data_dir.join("amtsweg.db").display()),
         }
+    }
+
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
     }
 
     pub fn mail_dir(&self) -> PathBuf {
@@ -268,6 +299,12 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("session_max_hours", "AMTSWEG_SESSION_MAX_HOURS"),
     ("trusted_proxies", "AMTSWEG_TRUSTED_PROXIES"),
     ("login_limit_per_client", "AMTSWEG_LOGIN_LIMIT_PER_CLIENT"),
+    ("max_upload_mb", "AMTSWEG_MAX_UPLOAD_MB"),
+    (
+        "max_files_per_application",
+        "AMTSWEG_MAX_FILES_PER_APPLICATION",
+    ),
+    ("account_storage_mb", "AMTSWEG_ACCOUNT_STORAGE_MB"),
     ("operator_name", "AMTSWEG_OPERATOR_NAME"),
     ("operator_address", "AMTSWEG_OPERATOR_ADDRESS"),
     ("operator_email", "AMTSWEG_OPERATOR_EMAIL"),

@@ -18,6 +18,7 @@ pub mod secret;
 pub mod site;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod time;
 

@@ -24,7 +24,7 @@ use crate::mail::transport::Transport;
 use crate::mail::MailWorker;
 use crate::state::AppState;
 
-/// Forms are small; uploads (which need more) raise the limit on their own routes.
+/// Forms are small; uploads (which need more) lift this limit on their own route.
 const BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +70,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             mail_wakeup: Arc::new(Notify::new()),
+            storage: crate::storage::Storage::local(config.files_dir()),
             home_services: Arc::new(crate::cache::TtlCache::new(Duration::from_secs(10))),
             config: Arc::new(config),
         };
@@ -137,6 +138,10 @@ impl Application {
 pub fn router(state: AppState, sessions: Store) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    // The outer limit admits the largest upload (plus multipart framing); forms and other
+    // extractors stay at BODY_LIMIT.
+    let upload_limit = usize::try_from(state.config.max_upload_mb * 1024 * 1024 + 1024 * 1024)
+        .unwrap_or(usize::MAX);
     let mut app = Router::new()
         .merge(crate::site::router())
         .merge(crate::accounts::router())
@@ -149,7 +154,8 @@ pub fn router(state: AppState, sessions: Store) -> Router {
     app.fallback(|| async { crate::error::AppError::NotFound })
         .layer(from_fn(csrf::verify_csrf))
         .layer(from_fn_with_state(state.clone(), origin::check_origin))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(upload_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout,

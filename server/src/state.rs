@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Wakes the mail worker right after a mail was committed to the outbox.
     pub mail_wakeup: Arc<Notify>,
+    /// Evidence files.
+    pub storage: crate::storage::Storage,
     /// Services shown on the start page, both languages, refreshed every few seconds.
     pub home_services: Arc<TtlCache<Vec<ServiceSummary>>>,
 }

@@ -40,6 +40,39 @@ async fn page(
 
 const PARKING: &str = "99058011012000";
 
+/// A 1×1 PNG.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82";
+
+async fn upload(
+    app: &TestApp,
+    draft: &str,
+    page: &str,
+    field: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    let html = app
+        .get(&format!("/antraege/{draft}/{page}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(&html);
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_string())
+        .mime_str("application/pdf")
+        .unwrap();
+    let form = reqwest::multipart::Form::new().part("file", part);
+    app.client
+        .post(app.url(&format!(
+            "/antraege/{draft}/{page}/datei/{field}?_csrf={token}"
+        )))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn fill_parking(app: &TestApp, draft: &str, plz: &str) {
     let r = page(
         app,
@@ -81,6 +114,21 @@ async fn fill_parking(app: &TestApp, draft: &str, plz: &str) {
         &[("plate", "S-AB 1234"), ("keeper", "self")],
     )
     .await;
+    assert_eq!(
+        r.headers()["location"],
+        format!("/antraege/{draft}/evidence")
+    );
+    let r = upload(
+        app,
+        draft,
+        "evidence",
+        "registration_certificate",
+        "fahrzeugschein.png",
+        PNG.to_vec(),
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let r = page(app, draft, "evidence", &[]).await;
     assert_eq!(r.headers()["location"], format!("/antraege/{draft}/period"));
     let r = page(app, draft, "period", &[("months", "12")]).await;
     assert_eq!(
@@ -229,6 +277,22 @@ db_test!(
         let answers: serde_json::Value = serde_json::from_str(&answers).unwrap();
         assert_eq!(answers["birth_date"], "1990-03-27");
         assert_eq!(answers["plate"], "S-AB 1234");
+        assert_eq!(
+            answers["registration_certificate"][0]["file_name"],
+            "fahrzeugschein.png"
+        );
+        assert_eq!(
+            answers["registration_certificate"][0]["sha256"]
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+        let frozen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_documents")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(frozen, 1);
         // Confirmation with the reference; one confirmation mail without form contents.
         let loc = locations.into_iter().next().unwrap();
         let (status, page) = app.get_text(&loc).await;
@@ -399,3 +463,143 @@ db_test!(profile_data_is_offered_with_consent_and_marked, |app| {
         .unwrap();
     assert!(!body.contains("value=\"Mustermann\""));
 });
+
+db_test!(
+    uploads_are_typed_by_content_limited_and_never_half_stored,
+    |app| {
+        citizen(&app, "files@example.org").await;
+        let draft = start(&app, PARKING).await;
+        let docs = || async {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+            n
+        };
+        // An executable named .pdf.
+        let r = upload(
+            &app,
+            &draft,
+            "evidence",
+            "registration_certificate",
+            "scan.pdf",
+            b"MZ\x90\x00 not a pdf".to_vec(),
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        assert!(r
+            .text()
+            .await
+            .unwrap()
+            .contains("Ihr Inhalt passt nicht dazu"));
+        // Larger than the field's 10 MB.
+        let r = upload(
+            &app,
+            &draft,
+            "evidence",
+            "registration_certificate",
+            "big.pdf",
+            {
+                let mut v = b"%PDF-1.7\n".to_vec();
+                v.resize(11 * 1024 * 1024, b'x');
+                v
+            },
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("zu groß"));
+        // A PDF that runs script.
+        let r = upload(
+            &app,
+            &draft,
+            "evidence",
+            "registration_certificate",
+            "js.pdf",
+            b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>".to_vec(),
+        )
+        .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("ausführbaren Code"));
+        assert_eq!(docs().await, 0, "nothing of the refused files was stored");
+        assert!(
+            app.state.storage.temp_files().is_empty(),
+            "no temporary files remain"
+        );
+        // A good file: stored with its hash; downloads are attachments of the stored type.
+        let r = upload(
+            &app,
+            &draft,
+            "evidence",
+            "registration_certificate",
+            "../../Fahrzeugschein.png",
+            PNG.to_vec(),
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let (id, name, sha): (String, String, String) =
+            sqlx::query_as("SELECT id, file_name, sha256 FROM documents")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(name, "Fahrzeugschein.png");
+        use sha2::Digest;
+        assert_eq!(sha, hex::encode(sha2::Sha256::digest(PNG)));
+        let r = app.get(&format!("/dokumente/{id}")).await;
+        assert_eq!(r.headers()["content-type"], "image/png");
+        assert!(r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"));
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
+        // Another citizen cannot fetch it.
+        registered(&app, "stranger@example.org").await;
+        let (other, _) = app.other_client();
+        assert_eq!(
+            login(&app, &other, "stranger@example.org", PW)
+                .await
+                .status(),
+            303
+        );
+        assert_eq!(
+            other
+                .get(app.url(&format!("/dokumente/{id}")))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        // A second application reuses the file instead of uploading it again.
+        let second = start(&app, PARKING).await;
+        let html = app
+            .get(&format!("/antraege/{second}/evidence"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("Fahrzeugschein.png"),
+            "offered from the document list"
+        );
+        let r = app
+            .client
+            .post(app.url(&format!(
+                "/antraege/{second}/evidence/datei/registration_certificate/vorhandene"
+            )))
+            .form(&[
+                ("_csrf", csrf(&html).as_str()),
+                ("registration_certificate-library", id.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let r = page(&app, &second, "evidence", &[]).await;
+        assert_eq!(
+            r.headers()["location"],
+            format!("/antraege/{second}/period")
+        );
+        assert_eq!(docs().await, 1, "reused, not copied");
+    }
+);

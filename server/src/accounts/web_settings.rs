@@ -359,7 +359,23 @@ pub async fn delete(
         return Ok(invalid(account::delete(&ctx.page(), &fs)));
     }
     let mut tx = state.db.begin_write().await?;
-    // Profile, tokens and usage records go with the account (ON DELETE CASCADE).
+    // Evidence that no submitted case holds goes with the account; files of submitted cases
+    // stay with the authority (their owner link is cleared by ON DELETE SET NULL).
+    let loose: Vec<String> = sqlx::query_scalar(
+        "SELECT storage_key FROM documents d WHERE d.user_id = $1
+         AND NOT EXISTS (SELECT 1 FROM case_documents c WHERE c.document_id = d.id)",
+    )
+    .bind(&user.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM documents WHERE user_id = $1
+         AND NOT EXISTS (SELECT 1 FROM case_documents c WHERE c.document_id = documents.id)",
+    )
+    .bind(&user.id)
+    .execute(&mut *tx)
+    .await?;
+    // Profile, tokens, drafts and usage records go with the account (ON DELETE CASCADE).
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(&user.id)
         .execute(&mut *tx)
@@ -372,6 +388,11 @@ pub async fn delete(
     );
     enqueue(&mut tx, &mail).await?;
     tx.commit().await?;
+    for key in loose {
+        if let Err(e) = state.storage.delete(&key).await {
+            tracing::warn!(error = %e, "could not remove a deleted account's file");
+        }
+    }
     state.mail_wakeup.notify_one();
     auth::log_out(ctx.session()?).await?;
     tracing::info!(user = %user.id, "account deleted");

@@ -56,6 +56,11 @@ pub fn group_count(a: &Answers, group_id: &str, min: usize) -> usize {
         .max(1)
 }
 
+/// Where the names of a file field's documents are kept next to their ids.
+pub fn files_key(name: &str) -> String {
+    format!("{name}#files")
+}
+
 pub fn group_input(group_id: &str, i: usize, field_id: &str) -> String {
     format!("{group_id}-{i}-{field_id}")
 }
@@ -134,6 +139,19 @@ pub fn check_field(
                 None
             }
         };
+    }
+    if field.kind == FieldType::File {
+        let n = list(a, name).len();
+        if n == 0 && required {
+            return problem(msg("form.v.file_required", &[]));
+        }
+        if n > field.max_file_count() {
+            return problem(msg(
+                "form.v.file_count",
+                &[("max", &field.max_file_count().to_string())],
+            ));
+        }
+        return None;
     }
     if field.kind == FieldType::Checkboxes {
         let chosen = list(a, name);
@@ -251,7 +269,7 @@ pub fn check_field(
                 return problem(msg("form.v.option", &[]));
             }
         }
-        FieldType::Date | FieldType::Checkboxes => {}
+        FieldType::Date | FieldType::Checkboxes | FieldType::File => {}
     }
     if let Some(p) = &field.pattern {
         let anchored = format!("^(?:{})$", p.trim_start_matches('^').trim_end_matches('$'));
@@ -377,7 +395,7 @@ pub fn structured(def: &Definition, a: &Answers) -> serde_json::Map<String, Valu
                 "no" => Value::Bool(false),
                 _ => Value::Null,
             },
-            FieldType::Checkboxes => Value::from(list(a, name)),
+            FieldType::Checkboxes | FieldType::File => Value::from(list(a, name)),
             FieldType::Iban => Iban::parse(text(a, name))
                 .map(|i| Value::String(i.as_str().to_string()))
                 .unwrap_or(Value::Null),

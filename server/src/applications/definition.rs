@@ -75,6 +75,12 @@ pub struct Field {
     pub options: Vec<Choice>,
     /// Profile field offered for prefilling (once-only).
     pub profile: Option<String>,
+    /// File fields: allowed types (`pdf`, `jpeg`, `png`; default all), size limit per file in MB
+    /// (default 10) and how many files (default 5).
+    #[serde(default)]
+    pub accept: Vec<String>,
+    pub max_size_mb: Option<u64>,
+    pub max_files: Option<usize>,
     pub show_if: Option<Condition>,
     pub required_if: Option<Condition>,
 }
@@ -137,6 +143,27 @@ pub const PROFILE_SOURCES: &[&str] = &[
     "phone",
     "email",
 ];
+
+pub const FILE_TYPES: &[&str] = &["pdf", "jpeg", "png"];
+
+impl Field {
+    /// Allowed file types of a file field.
+    pub fn accepted(&self) -> Vec<&str> {
+        if self.accept.is_empty() {
+            FILE_TYPES.to_vec()
+        } else {
+            self.accept.iter().map(String::as_str).collect()
+        }
+    }
+
+    pub fn max_size_bytes(&self) -> u64 {
+        self.max_size_mb.unwrap_or(10) * 1024 * 1024
+    }
+
+    pub fn max_file_count(&self) -> usize {
+        self.max_files.unwrap_or(5)
+    }
+}
 
 pub const LIFE_SITUATIONS: &[&str] = &[
     "family",
@@ -343,6 +370,44 @@ pub fn parse(text: &str) -> Result<Definition, Vec<String>> {
                         format!("field {fid}: min is greater than max"),
                     );
                 }
+            }
+            let file = field.kind == FieldType::File;
+            if !file
+                && (!field.accept.is_empty()
+                    || field.max_size_mb.is_some()
+                    || field.max_files.is_some())
+            {
+                problem(
+                    span.clone(),
+                    format!(
+                        "field {fid}: accept, max_size_mb and max_files apply to file fields only"
+                    ),
+                );
+            }
+            if file && in_group {
+                problem(
+                    span.clone(),
+                    format!("field {fid}: file fields cannot be in a repeatable group"),
+                );
+            }
+            for a in &field.accept {
+                if !FILE_TYPES.contains(&a.as_str()) {
+                    problem(
+                        span.clone(),
+                        format!(
+                            "field {fid}: file type {a:?} is not one of {}",
+                            FILE_TYPES.join(", ")
+                        ),
+                    );
+                }
+            }
+            if field.max_size_mb.is_some_and(|m| m == 0 || m > 2048)
+                || field.max_files.is_some_and(|m| m == 0 || m > 50)
+            {
+                problem(
+                    span.clone(),
+                    format!("field {fid}: max_size_mb must be 1 to 2048 and max_files 1 to 50"),
+                );
             }
             if field.date.is_some() && field.kind != FieldType::Date {
                 problem(

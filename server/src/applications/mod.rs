@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod catalog;
 pub mod definition;
+pub mod evidence;
 pub mod routing;
 pub mod submit;
 
@@ -31,4 +32,22 @@ pub fn router() -> Router<AppState> {
             get(web_form::page).post(web_form::save_page),
         )
         .route("/vorgaenge/{reference}/zusammenfassung", get(web::summary))
+        .route(
+            "/antraege/{id}/{page}/datei/{field}/vorhandene",
+            post(evidence::attach_existing),
+        )
+        .route(
+            "/antraege/{id}/{page}/datei/{field}/entfernen/{doc}",
+            post(evidence::detach),
+        )
+        .route("/dokumente/{doc}", get(evidence::download))
+        .merge(
+            Router::new()
+                .route(
+                    "/antraege/{id}/{page}/datei/{field}",
+                    post(evidence::upload),
+                )
+                // Uploads stream past the form limit; each field enforces its own size.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }

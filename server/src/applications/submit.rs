@@ -6,6 +6,7 @@ use amtsweg_app::i18n::Lang;
 use sqlx::Row;
 
 use super::answers::{self, Answers, PREFILLED};
+use super::definition::FieldType;
 use super::{catalog, routing};
 use crate::accounts::auth::User;
 use crate::accounts::postal;
@@ -94,7 +95,34 @@ pub async fn submit(
         Some(a) => routing::lookup(db, &key, &a, plz.as_ref()).await?,
         None => None,
     };
-    let structured = serde_json::Value::Object(answers::structured(&def, &answers));
+    let mut structured_map = answers::structured(&def, &answers);
+    // Evidence: the case records each file with its hash, as it was at submission.
+    let mut frozen_docs: Vec<(String, String)> = Vec::new();
+    for (_, field) in def.fields().filter(|(p, f)| {
+        f.kind == FieldType::File
+            && answers::page_visible(p, &answers)
+            && answers::field_visible(f, &answers)
+    }) {
+        let mut items = Vec::new();
+        for doc in answers::list(&answers, field.id.get_ref()) {
+            let row = sqlx::query("SELECT file_name, content_type, size, sha256 FROM documents WHERE id = $1 AND user_id = $2")
+                .bind(&doc)
+                .bind(&user.id)
+                .fetch_optional(&db.pool)
+                .await?;
+            let Some(r) = row else { continue };
+            items.push(serde_json::json!({
+                "document_id": doc,
+                "file_name": r.try_get::<String, _>(0)?,
+                "content_type": r.try_get::<String, _>(1)?,
+                "size": r.try_get::<i64, _>(2)?,
+                "sha256": r.try_get::<String, _>(3)?,
+            }));
+            frozen_docs.push((doc, field.id.get_ref().clone()));
+        }
+        structured_map.insert(field.id.get_ref().clone(), serde_json::Value::Array(items));
+    }
+    let structured = serde_json::Value::Object(structured_map);
     let now = now_ms();
     let reference = Reference::generate();
     let case_id = uuid::Uuid::new_v4().to_string();
@@ -128,6 +156,16 @@ pub async fn submit(
             });
         }
         Err(e) => return Err(e.into()),
+    }
+    for (doc, field) in &frozen_docs {
+        sqlx::query(
+            "INSERT INTO case_documents (case_id, document_id, field_id) VALUES ($1, $2, $3)",
+        )
+        .bind(&case_id)
+        .bind(doc)
+        .bind(field)
+        .execute(&mut *tx)
+        .await?;
     }
     sqlx::query("DELETE FROM drafts WHERE id = $1")
         .bind(draft_id)

@@ -52,6 +52,7 @@ pub fn field_view(
             .find(|p| p.input == anchor || p.input == format!("{anchor}-day"))
             .map(|p| p.message.clone()),
         max_length: f.max_length,
+        files: None,
     }
 }
 
@@ -214,6 +215,18 @@ pub fn answers_from_structured(
                 name,
                 Value::String(format!("{},{:02}", cents / 100, cents % 100)),
             );
+        }
+        (FieldType::File, Value::Array(items)) => {
+            let names: Vec<Value> = items
+                .iter()
+                .filter_map(|i| i.get("file_name").cloned())
+                .collect();
+            let ids: Vec<Value> = items
+                .iter()
+                .filter_map(|i| i.get("document_id").cloned())
+                .collect();
+            a.insert(answers::files_key(&name), Value::Array(names));
+            a.insert(name, Value::Array(ids));
         }
         (FieldType::YesNo, Value::Bool(b)) => {
             a.insert(name, Value::String(if *b { "yes" } else { "no" }.into()));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use amtsweg_app::components::FieldError;
 use amtsweg_app::i18n::{t, Lang};
-use amtsweg_app::pages::apply::{self, CheckView, ConfirmationView, FormPageView};
+use amtsweg_app::pages::apply::{self, CheckView, ConfirmationView, FilesView, FormPageView};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;
@@ -22,13 +22,13 @@ use crate::http::ctx::{private_html, see_other, Authed};
 use crate::state::AppState;
 use crate::time::now_ms;
 
-struct Draft {
-    id: String,
-    def: Arc<Definition>,
-    answers: Answers,
+pub struct Draft {
+    pub id: String,
+    pub def: Arc<Definition>,
+    pub answers: Answers,
 }
 
-async fn load(state: &AppState, user: &User, id: &str) -> AppResult<Draft> {
+pub async fn load_draft(state: &AppState, user: &User, id: &str) -> AppResult<Draft> {
     let row = sqlx::query(
         "SELECT service_key, version, answers FROM drafts WHERE id = $1 AND user_id = $2",
     )
@@ -50,7 +50,7 @@ async fn load(state: &AppState, user: &User, id: &str) -> AppResult<Draft> {
     })
 }
 
-async fn save(state: &AppState, d: &Draft) -> AppResult<()> {
+pub async fn save_draft(state: &AppState, d: &Draft) -> AppResult<()> {
     sqlx::query("UPDATE drafts SET answers = $1, updated_at = $2 WHERE id = $3")
         .bind(serde_json::to_string(&d.answers).map_err(|e| AppError::Internal(e.into()))?)
         .bind(now_ms())
@@ -77,13 +77,33 @@ fn neighbours<'a>(
     )
 }
 
-fn render_page(
+/// The citizen's earlier uploads, offered for reuse: (id, label, content type, size).
+async fn library(state: &AppState, user: &User) -> AppResult<Vec<(String, String, String, i64)>> {
+    let rows = sqlx::query("SELECT id, file_name, content_type, size FROM documents WHERE user_id = $1 ORDER BY created_at DESC LIMIT 100")
+        .bind(&user.id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect::<sqlx::Result<Vec<_>>>()
+        .map_err(Into::into)
+}
+
+async fn render_page(
+    state: &AppState,
+    user: &User,
     ctx: &crate::http::Ctx,
     d: &Draft,
     page: &Page,
     problems: &[answers::Problem],
-) -> String {
+) -> AppResult<String> {
     let lang = ctx.lang;
+    let has_files = page.fields.iter().any(|f| f.kind == FieldType::File);
+    let docs = if has_files {
+        library(state, user).await?
+    } else {
+        Vec::new()
+    };
     let (prev, _, index) = neighbours(&d.def, &d.answers, page.id.get_ref());
     let view = FormPageView {
         service_title: d.def.title.get(lang).to_string(),
@@ -103,7 +123,61 @@ fn render_page(
             .fields
             .iter()
             .filter(|f| answers::field_visible(f, &d.answers) || views::depends_on_page(f, page))
-            .map(|f| views::field_view_on(f, page, &d.answers, lang, problems))
+            .map(|f| {
+                let mut v = views::field_view_on(f, page, &d.answers, lang, problems);
+                if f.kind == FieldType::File {
+                    let attached = answers::list(&d.answers, f.id.get_ref());
+                    let base = format!(
+                        "/antraege/{}/{}/datei/{}",
+                        d.id,
+                        page.id.get_ref(),
+                        f.id.get_ref()
+                    );
+                    v.files = Some(FilesView {
+                        attached: attached
+                            .iter()
+                            .cloned()
+                            .zip(answers::list(
+                                &d.answers,
+                                &answers::files_key(f.id.get_ref()),
+                            ))
+                            .collect(),
+                        library: docs
+                            .iter()
+                            .filter(|(id, _, ct, _)| {
+                                !attached.contains(id)
+                                    && f.accepted().contains(&ct.rsplit('/').next().unwrap_or(""))
+                            })
+                            .map(|(id, name, _, size)| {
+                                (id.clone(), super::evidence::file_label(name, *size, lang))
+                            })
+                            .collect(),
+                        accept: f
+                            .accepted()
+                            .iter()
+                            .map(|k| {
+                                if *k == "jpeg" {
+                                    ".jpg,.jpeg,image/jpeg".to_string()
+                                } else {
+                                    format!(
+                                        ".{k},{}",
+                                        if *k == "pdf" {
+                                            "application/pdf"
+                                        } else {
+                                            "image/png"
+                                        }
+                                    )
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        upload_action: base.clone(),
+                        library_action: format!("{base}/vorhandene"),
+                        remove_action: format!("{base}/entfernen"),
+                    });
+                }
+                v
+            })
             .collect(),
         group: page
             .group
@@ -111,7 +185,27 @@ fn render_page(
             .map(|g| views::group_view(g, &d.answers, lang, problems)),
         errors: views::errors(problems),
     };
-    apply::form_page(&ctx.page(), view)
+    Ok(apply::form_page(&ctx.page(), view))
+}
+
+/// The page again with one problem on a field (failed upload), answers untouched.
+pub async fn render_with_problems(
+    state: &AppState,
+    ctx: &crate::http::Ctx,
+    user: &User,
+    d: &Draft,
+    page_id: &str,
+    field_id: &str,
+    message: String,
+) -> AppResult<Response> {
+    let page = d.def.page(page_id).ok_or(AppError::NotFound)?;
+    let problems = [answers::Problem {
+        input: field_id.to_string(),
+        message,
+    }];
+    let mut resp = private_html(render_page(state, user, ctx, d, page, &problems).await?);
+    *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(resp)
 }
 
 pub async fn page(
@@ -119,9 +213,11 @@ pub async fn page(
     Authed(ctx, user): Authed,
     Path((id, page_id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let d = load(&state, &user, &id).await?;
+    let d = load_draft(&state, &user, &id).await?;
     let page = d.def.page(&page_id).ok_or(AppError::NotFound)?;
-    Ok(private_html(render_page(&ctx, &d, page, &[])))
+    Ok(private_html(
+        render_page(&state, &user, &ctx, &d, page, &[]).await?,
+    ))
 }
 
 /// Stores what a page's form sent, replacing that page's earlier answers.
@@ -144,6 +240,8 @@ fn take_answers(d: &mut Draft, page: &Page, sent: &[(String, String)]) {
     }
     for (name, kind) in names {
         match kind {
+            // Files are attached and removed by their own forms.
+            FieldType::File => {}
             FieldType::Date => {
                 for part in ["day", "month", "year"] {
                     let key = format!("{name}.{part}");
@@ -229,7 +327,7 @@ pub async fn save_page(
     Path((id, page_id)): Path<(String, String)>,
     Form(sent): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let mut d = load(&state, &user, &id).await?;
+    let mut d = load_draft(&state, &user, &id).await?;
     let def = d.def.clone();
     let page = def.page(&page_id).ok_or(AppError::NotFound)?;
     take_answers(&mut d, page, &sent);
@@ -239,7 +337,7 @@ pub async fn save_page(
         .map(|(_, v)| v.as_str())
         .unwrap_or("next");
     change_group(&mut d, page, action);
-    save(&state, &d).await?;
+    save_draft(&state, &d).await?;
     let here = format!("/antraege/{id}/{page_id}");
     match action {
         "save" => return Ok(see_other("/konto/antraege")),
@@ -250,7 +348,7 @@ pub async fn save_page(
     let today = time::OffsetDateTime::now_utc().date();
     let problems = answers::check_page(page, &d.answers, today, ctx.lang);
     if !problems.is_empty() {
-        let mut resp = private_html(render_page(&ctx, &d, page, &problems));
+        let mut resp = private_html(render_page(&state, &user, &ctx, &d, page, &problems).await?);
         *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(resp);
     }
@@ -301,7 +399,7 @@ pub async fn check(
             "/antraege/{id}/bestaetigung?ref={reference}"
         )));
     }
-    let d = load(&state, &user, &id).await?;
+    let d = load_draft(&state, &user, &id).await?;
     let today = time::OffsetDateTime::now_utc().date();
     if let Some(p) = answers::first_invalid(&d.def, &d.answers, today) {
         return Ok(see_other(&format!("/antraege/{id}/{}", p.id.get_ref())));
@@ -332,7 +430,7 @@ pub async fn submit(
         )));
     }
     if f.declaration != "yes" {
-        let d = load(&state, &user, &id).await?;
+        let d = load_draft(&state, &user, &id).await?;
         let mut v = check_view(&d, lang);
         let msg = t(lang, "apply.check.declaration_missing").to_string();
         v.errors = vec![FieldError {
@@ -364,7 +462,7 @@ pub async fn submit(
         Outcome::Invalid { page } => Ok(see_other(&format!("/antraege/{id}/{page}"))),
         Outcome::NotFound => Err(AppError::NotFound),
         Outcome::ChooseMunicipality(list) => {
-            let d = load(&state, &user, &id).await?;
+            let d = load_draft(&state, &user, &id).await?;
             let mut v = check_view(&d, lang);
             let msg = t(lang, "error.municipality.choose").to_string();
             v.municipalities = list.into_iter().map(|m| (m.ags, m.place)).collect();

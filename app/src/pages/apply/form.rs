@@ -20,6 +20,7 @@ pub enum FieldKind {
     Radio,
     Checkboxes,
     YesNo,
+    File,
 }
 
 /// One field as the page shows it, with what the citizen entered and its problem.
@@ -36,6 +37,19 @@ pub struct FieldView {
     pub options: Vec<(String, String)>,
     pub error: Option<String>,
     pub max_length: Option<usize>,
+    /// File fields: what is attached, the citizen's earlier uploads, and where the forms post.
+    pub files: Option<FilesView>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FilesView {
+    /// (document id, label with size)
+    pub attached: Vec<(String, String)>,
+    pub library: Vec<(String, String)>,
+    pub accept: String,
+    pub upload_action: String,
+    pub library_action: String,
+    pub remove_action: String,
 }
 
 #[derive(Clone, Debug)]
@@ -79,8 +93,10 @@ fn field(f: FieldView) -> AnyView {
         options,
         error,
         max_length,
+        files,
     } = f;
     match kind {
+        FieldKind::File => file_field(name, label, hint, error, files.unwrap_or_default()),
         FieldKind::Textarea => view! {
             <TextArea name=name label=label value=value hint=hint.unwrap_or_default() error=error required=required max_length=max_length.unwrap_or(2000)/>
         }.into_any(),
@@ -130,6 +146,85 @@ fn field(f: FieldView) -> AnyView {
     }
 }
 
+/// Evidence: each action is its own small form (uploads are multipart, the page's form is not),
+/// so file fields stand before the page's form.
+fn file_field(
+    name: String,
+    label: String,
+    hint: Option<String>,
+    error: Option<String>,
+    f: FilesView,
+) -> AnyView {
+    let csrf = leptos::prelude::use_context::<crate::PageCtx>()
+        .and_then(|c| c.csrf)
+        .unwrap_or_default();
+    let has_error = error.is_some();
+    let upload = format!("{}?_csrf={}", f.upload_action, csrf);
+    let heading_id = format!("{name}-heading");
+    let labelled_by = heading_id.clone();
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let described = [
+        hint.as_ref().map(|_| hint_id.clone()),
+        error.as_ref().map(|_| error_id.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let library = (!f.library.is_empty()).then(|| {
+        let select_name = format!("{name}-library");
+        view! {
+            <form method="post" action=f.library_action.clone() class="aw-file-library">
+                <input type="hidden" name="_csrf" value=csrf.clone()/>
+                <Select name=select_name label=tr("apply.files.library") options=f.library.clone() hint=tr("apply.files.library_hint")/>
+                <Button kind=ButtonKind::Secondary label=tr("apply.files.attach")/>
+            </form>
+        }
+    });
+    view! {
+        <section class=if has_error { "kern-form-input kern-form-input--error aw-file-field" } else { "kern-form-input aw-file-field" }
+            aria-labelledby=labelled_by>
+            <h2 class="kern-label" id=heading_id>{label}</h2>
+            {hint.map(|h| view! { <div class="kern-hint" id=hint_id.clone()>{h}</div> })}
+            {error.map(|e| view! {
+                <p class="kern-error" id=error_id.clone()>
+                    <span class="kern-icon kern-icon--danger" aria-hidden="true"></span>
+                    <span class="kern-body"><span class="aw-sr-only">{format!("{}: ", tr("form.error_prefix"))}</span>{e}</span>
+                </p>
+            })}
+            {if f.attached.is_empty() {
+                view! { <p class="aw-muted">{tr("apply.files.none")}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="kern-list">
+                        {f.attached.into_iter().map(|(id, label)| view! {
+                            <li>
+                                <a class="kern-link" href=format!("/dokumente/{id}")>{label.clone()}</a>" "
+                                <form method="post" action=format!("{}/{id}", f.remove_action) class="aw-inline-form">
+                                    <input type="hidden" name="_csrf" value=csrf.clone()/>
+                                    <button type="submit" class="aw-btn-link">{tr("apply.files.remove")}<span class="aw-sr-only">{format!(" {label}")}</span></button>
+                                </form>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <form method="post" enctype="multipart/form-data" action=upload>
+                <div class="kern-form-input">
+                    <label class="kern-label" for=name.clone()>{tr("apply.files.choose")}</label>
+                    <input class=if has_error { "kern-form-input__input kern-form-input__input--error" } else { "kern-form-input__input" }
+                        type="file" id=name.clone() name="file" accept=f.accept
+                        aria-invalid=has_error.then_some("true") aria-describedby=(!described.is_empty()).then_some(described)/>
+                </div>
+                <Button kind=ButtonKind::Secondary label=tr("apply.files.upload")/>
+            </form>
+            {library}
+        </section>
+    }
+    .into_any()
+}
+
 pub fn form_page(ctx: &PageCtx, v: FormPageView) -> String {
     let title = format!("{} – {}", v.title, v.service_title);
     render_page(ctx, &title, move || {
@@ -138,6 +233,10 @@ pub fn form_page(ctx: &PageCtx, v: FormPageView) -> String {
         let default_button = v.group.is_some().then(|| view! {
             <button type="submit" class="aw-sr-only" name="action" value="next" tabindex="-1" aria-hidden="true">{tr("form.continue")}</button>
         });
+        let (file_fields, other_fields): (Vec<FieldView>, Vec<FieldView>) = v
+            .fields
+            .into_iter()
+            .partition(|f| f.kind == FieldKind::File);
         let group = v.group.map(|g| {
             view! {
                 <div class="aw-stack">
@@ -165,10 +264,11 @@ pub fn form_page(ctx: &PageCtx, v: FormPageView) -> String {
             <h1>{v.title}</h1>
             {v.intro.map(|i| view! { <p>{i}</p> })}
             <ErrorSummary errors=v.errors/>
+            {file_fields.into_iter().map(field).collect_view()}
             <form method="post" action=v.action novalidate>
                 {default_button}
                 <CsrfField/>
-                {v.fields.into_iter().map(field).collect_view()}
+                {other_fields.into_iter().map(field).collect_view()}
                 {group}
                 <div class="kern-btn-wrapper">
                     <button type="submit" class="kern-btn kern-btn--primary" name="action" value="next"><span class="kern-label">{tr("form.continue")}</span></button>

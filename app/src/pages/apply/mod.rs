@@ -8,5 +8,7 @@ mod mine;
 
 pub use catalogue::{catalogue, service, Card, CatalogueView, Responsibility, ServiceView};
 pub use check::{check, confirmation, summary, CheckSection, CheckView, ConfirmationView};
-pub use form::{form_page, FieldKind, FieldView, FormPageView, GroupItemView, GroupView};
+pub use form::{
+    form_page, FieldKind, FieldView, FilesView, FormPageView, GroupItemView, GroupView,
+};
 pub use mine::{my_applications, CaseRow, DraftRow};

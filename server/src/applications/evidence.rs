@@ -1,0 +1,511 @@
+//! Evidence uploads: streamed to storage in chunks (never whole in memory), typed by content,
+//! hashed, limited per file, per application and per account; and reused from the citizen's
+//! earlier uploads instead of uploading again.
+
+use amtsweg_app::i18n::{t, tf, Lang};
+use axum::body::Body;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::answers::{self, files_key};
+use super::definition::{Field, FieldType};
+use super::web_form::{load_draft, render_with_problems, save_draft};
+use crate::error::{AppError, AppResult};
+use crate::http::ctx::{see_other, Authed};
+use crate::state::AppState;
+use crate::time::now_ms;
+
+/// The file type decided by the first bytes, whatever name or type the browser claimed.
+pub fn sniff(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    if head.starts_with(b"%PDF-") {
+        Some(("pdf", "application/pdf"))
+    } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(("jpeg", "image/jpeg"))
+    } else if head.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some(("png", "image/png"))
+    } else {
+        None
+    }
+}
+
+/// Finds PDF actions that run script, across chunk boundaries. Script hidden inside
+/// compressed object streams is not seen; PDFs are also never rendered by the portal.
+#[derive(Default)]
+pub struct PdfScriptScan {
+    tail: Vec<u8>,
+    pub found: bool,
+}
+
+impl PdfScriptScan {
+    const MARKERS: [&'static [u8]; 3] = [b"/JavaScript", b"/JS", b"/Launch"];
+
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.found {
+            return;
+        }
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(chunk);
+        self.found = Self::MARKERS
+            .iter()
+            .any(|m| window.windows(m.len()).any(|w| w == *m));
+        let keep = window.len().saturating_sub(16);
+        self.tail = window[keep..].to_vec();
+    }
+}
+
+/// A file name fit for display and for a download header: no path, no control characters.
+pub fn clean_name(raw: &str, kind: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '*' | '?' | '|'))
+        .take(100)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        format!("nachweis.{}", if kind == "jpeg" { "jpg" } else { kind })
+    } else {
+        cleaned
+    }
+}
+
+fn human_size(bytes: i64, lang: Lang) -> String {
+    let kb = bytes as f64 / 1024.0;
+    let s = if kb < 1024.0 {
+        format!("{:.0} KB", kb.max(1.0))
+    } else {
+        format!("{:.1} MB", kb / 1024.0)
+    };
+    if lang == Lang::De {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+pub fn file_label(name: &str, size: i64, lang: Lang) -> String {
+    format!("{name} ({})", human_size(size, lang))
+}
+
+fn file_field<'a>(
+    def: &'a super::definition::Definition,
+    page: &str,
+    field: &str,
+) -> AppResult<&'a Field> {
+    def.page(page)
+        .and_then(|p| p.fields.iter().find(|f| f.id.get_ref() == field))
+        .filter(|f| f.kind == FieldType::File)
+        .ok_or(AppError::NotFound)
+}
+
+fn all_files(def: &super::definition::Definition, a: &answers::Answers) -> usize {
+    def.fields()
+        .filter(|(_, f)| f.kind == FieldType::File)
+        .map(|(_, f)| answers::list(a, f.id.get_ref()).len())
+        .sum()
+}
+
+fn attach(a: &mut answers::Answers, field: &str, id: &str, label: String) {
+    let mut ids = answers::list(a, field);
+    let mut names = answers::list(a, &files_key(field));
+    if !ids.iter().any(|i| i == id) {
+        ids.push(id.to_string());
+        names.push(label);
+    }
+    a.insert(field.to_string(), Value::from(ids));
+    a.insert(files_key(field), Value::from(names));
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Authed(ctx, user): Authed,
+    Path((id, page_id, field_id)): Path<(String, String, String)>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let lang = ctx.lang;
+    let mut d = load_draft(&state, &user, &id).await?;
+    let def = d.def.clone();
+    let field = file_field(&def, &page_id, &field_id)?;
+    let label = field.label.get(lang).to_string();
+    let fail = |key: &str, extra: &[(&str, &str)]| {
+        let mut args = vec![("label", label.as_str())];
+        args.extend_from_slice(extra);
+        tf(lang, key, &args)
+    };
+    let limit = field
+        .max_size_bytes()
+        .min(state.config.max_upload_mb * 1024 * 1024);
+    let count = answers::list(&d.answers, &field_id).len();
+    let problem = if count >= field.max_file_count() {
+        Some(fail(
+            "form.v.file_count",
+            &[("max", &field.max_file_count().to_string())],
+        ))
+    } else if all_files(&def, &d.answers) >= state.config.max_files_per_application {
+        Some(fail(
+            "form.v.file_count",
+            &[("max", &state.config.max_files_per_application.to_string())],
+        ))
+    } else {
+        None
+    };
+    let outcome = match problem {
+        Some(p) => Err(p),
+        None => receive(&state, &mut multipart, field, limit, &user.id, lang, &fail).await?,
+    };
+    match outcome {
+        Ok((doc_id, name, size)) => {
+            attach(
+                &mut d.answers,
+                &field_id,
+                &doc_id,
+                file_label(&name, size, lang),
+            );
+            save_draft(&state, &d).await?;
+            Ok(see_other(&format!("/antraege/{id}/{page_id}")))
+        }
+        Err(message) => {
+            Ok(render_with_problems(&state, &ctx, &user, &d, &page_id, &field_id, message).await?)
+        }
+    }
+}
+
+type Received = Result<(String, String, i64), String>;
+
+/// Builds a translated message about the field from a key and arguments.
+type Fail<'a> = &'a (dyn Fn(&str, &[(&str, &str)]) -> String + Sync);
+
+async fn receive(
+    state: &AppState,
+    multipart: &mut Multipart,
+    field: &Field,
+    limit: u64,
+    user_id: &str,
+    lang: Lang,
+    fail: Fail<'_>,
+) -> AppResult<Received> {
+    let used: Option<i64> =
+        sqlx::query_scalar("SELECT SUM(size) FROM documents WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&state.db.pool)
+            .await
+            .unwrap_or(None);
+    let quota = i64::try_from(state.config.account_storage_mb * 1024 * 1024).unwrap_or(i64::MAX);
+    let mut part = loop {
+        match multipart.next_field().await {
+            Ok(Some(p)) if p.name() == Some("file") => break p,
+            Ok(Some(_)) => continue,
+            Ok(None) => return Ok(Err(fail("form.v.file_required", &[]))),
+            Err(_) => {
+                return Ok(Err(fail(
+                    "form.v.file_too_large",
+                    &[("max", &(limit / 1024 / 1024).to_string())],
+                )))
+            }
+        }
+    };
+    let raw_name = part.file_name().unwrap_or("").to_string();
+    let mut upload = state
+        .storage
+        .begin()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut kind: Option<(&str, &str)> = None;
+    let mut head: Vec<u8> = Vec::new();
+    let mut scan = PdfScriptScan::default();
+    loop {
+        let chunk = match part.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            // The body limit cut the stream off: the file was too large.
+            Err(_) => {
+                return Ok(Err(fail(
+                    "form.v.file_too_large",
+                    &[("max", &(limit / 1024 / 1024).to_string())],
+                )))
+            }
+        };
+        size += chunk.len() as u64;
+        if size > limit {
+            return Ok(Err(fail(
+                "form.v.file_too_large",
+                &[("max", &(limit / 1024 / 1024).to_string())],
+            )));
+        }
+        if i64::try_from(size)
+            .unwrap_or(i64::MAX)
+            .saturating_add(used.unwrap_or(0))
+            > quota
+        {
+            return Ok(Err(t(lang, "form.v.file_quota").to_string()));
+        }
+        if kind.is_none() {
+            head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len().min(16))]);
+            if head.len() >= 8 || chunk.is_empty() {
+                match sniff(&head) {
+                    Some(k) if field.accepted().contains(&k.0) => kind = Some(k),
+                    _ => {
+                        return Ok(Err(fail(
+                            "form.v.file_type",
+                            &[("types", &field.accepted().join(", ").to_uppercase())],
+                        )))
+                    }
+                }
+            }
+        }
+        if kind.is_some_and(|k| k.0 == "pdf") {
+            scan.feed(&chunk);
+            if scan.found {
+                return Ok(Err(fail("form.v.file_script", &[])));
+            }
+        }
+        hasher.update(&chunk);
+        upload
+            .write(&chunk)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
+    let Some((kind, content_type)) =
+        kind.or_else(|| sniff(&head).filter(|k| field.accepted().contains(&k.0)))
+    else {
+        return Ok(Err(if size == 0 {
+            fail("form.v.file_required", &[])
+        } else {
+            fail(
+                "form.v.file_type",
+                &[("types", &field.accepted().join(", ").to_uppercase())],
+            )
+        }));
+    };
+    let key = state
+        .storage
+        .commit(upload)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let doc_id = uuid::Uuid::new_v4().to_string();
+    let name = clean_name(&raw_name, kind);
+    let size = i64::try_from(size).unwrap_or(i64::MAX);
+    let inserted = sqlx::query(
+        "INSERT INTO documents (id, user_id, storage_key, file_name, content_type, size, sha256, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&doc_id)
+    .bind(user_id)
+    .bind(&key)
+    .bind(&name)
+    .bind(content_type)
+    .bind(size)
+    .bind(hex::encode(hasher.finalize()))
+    .bind(now_ms())
+    .execute(&state.db.pool)
+    .await;
+    if let Err(e) = inserted {
+        // Nothing half-stored stays behind.
+        let _ = state.storage.delete(&key).await;
+        return Err(e.into());
+    }
+    Ok(Ok((doc_id, name, size)))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct LibraryForm {
+    #[serde(flatten)]
+    fields: std::collections::HashMap<String, String>,
+}
+
+/// Attaches one of the citizen's earlier uploads instead of uploading it again.
+pub async fn attach_existing(
+    State(state): State<AppState>,
+    Authed(ctx, user): Authed,
+    Path((id, page_id, field_id)): Path<(String, String, String)>,
+    Form(f): Form<LibraryForm>,
+) -> AppResult<Response> {
+    let mut d = load_draft(&state, &user, &id).await?;
+    let def = d.def.clone();
+    let field = file_field(&def, &page_id, &field_id)?;
+    let doc = f
+        .fields
+        .get(&format!("{field_id}-library"))
+        .cloned()
+        .unwrap_or_default();
+    let row = sqlx::query(
+        "SELECT file_name, size, content_type FROM documents WHERE id = $1 AND user_id = $2",
+    )
+    .bind(&doc)
+    .bind(&user.id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some(row) = row else {
+        let msg = tf(
+            ctx.lang,
+            "form.v.file_required",
+            &[("label", field.label.get(ctx.lang))],
+        );
+        return render_with_problems(&state, &ctx, &user, &d, &page_id, &field_id, msg).await;
+    };
+    let (name, size, content_type): (String, i64, String) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let kind = content_type.rsplit('/').next().unwrap_or("");
+    if !field.accepted().contains(&kind)
+        || size as u64 > field.max_size_bytes()
+        || answers::list(&d.answers, &field_id).len() >= field.max_file_count()
+    {
+        let msg = tf(
+            ctx.lang,
+            "form.v.file_type",
+            &[
+                ("label", field.label.get(ctx.lang)),
+                ("types", &field.accepted().join(", ").to_uppercase()),
+            ],
+        );
+        return render_with_problems(&state, &ctx, &user, &d, &page_id, &field_id, msg).await;
+    }
+    attach(
+        &mut d.answers,
+        &field_id,
+        &doc,
+        file_label(&name, size, ctx.lang),
+    );
+    save_draft(&state, &d).await?;
+    Ok(see_other(&format!("/antraege/{id}/{page_id}")))
+}
+
+/// Takes a file off this application; it stays in the citizen's documents for later use.
+pub async fn detach(
+    State(state): State<AppState>,
+    Authed(_, user): Authed,
+    Path((id, page_id, field_id, doc)): Path<(String, String, String, String)>,
+) -> AppResult<Response> {
+    let mut d = load_draft(&state, &user, &id).await?;
+    let mut ids = answers::list(&d.answers, &field_id);
+    let mut names = answers::list(&d.answers, &files_key(&field_id));
+    if let Some(i) = ids.iter().position(|x| *x == doc) {
+        ids.remove(i);
+        if i < names.len() {
+            names.remove(i);
+        }
+    }
+    d.answers.insert(field_id.clone(), Value::from(ids));
+    d.answers.insert(files_key(&field_id), Value::from(names));
+    save_draft(&state, &d).await?;
+    Ok(see_other(&format!("/antraege/{id}/{page_id}")))
+}
+
+/// Downloads are always attachments with the stored type: nothing uploaded is ever rendered
+/// by the browser as part of the portal.
+pub async fn download(
+    State(state): State<AppState>,
+    Authed(_, user): Authed,
+    Path(doc): Path<String>,
+) -> AppResult<Response> {
+    let row = sqlx::query("SELECT storage_key, file_name, content_type, size FROM documents WHERE id = $1 AND user_id = $2")
+        .bind(&doc)
+        .bind(&user.id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (key, name, content_type, size): (String, String, String, i64) = (
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+    );
+    let file = state
+        .storage
+        .open(&key)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn content_decides_the_type() {
+        assert_eq!(sniff(b"%PDF-1.7\n").map(|k| k.0), Some("pdf"));
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).map(|k| k.0), Some("jpeg"));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....").map(|k| k.0), Some("png"));
+        assert_eq!(sniff(b"MZ\x90\x00"), None, "an executable named .pdf");
+        assert_eq!(
+            sniff(b"PK\x03\x04"),
+            None,
+            "Office files (zip) are not accepted"
+        );
+    }
+
+    #[test]
+    fn script_in_pdfs_is_found_across_chunks() {
+        let mut s = PdfScriptScan::default();
+        s.feed(b"%PDF-1.4 1 0 obj << /Type /Action /S /Java");
+        s.feed(b"Script /JS (app.alert(1)) >>");
+        assert!(s.found);
+        let mut clean = PdfScriptScan::default();
+        clean.feed(b"%PDF-1.4 plain text stream");
+        assert!(!clean.found);
+    }
+
+    #[test]
+    fn hostile_file_names_are_cleaned() {
+        assert_eq!(clean_name("../../etc/passwd", "pdf"), "passwd");
+        assert_eq!(
+            clean_name("C:\\Users\\x\\Ausweis.pdf", "pdf"),
+            "Ausweis.pdf"
+        );
+        assert_eq!(clean_name("a\u{0}b\r\n\"c\".pdf", "pdf"), "abc.pdf");
+        assert_eq!(clean_name("...", "jpeg"), "nachweis.jpg");
+    }
+
+    proptest! {
+        #[test]
+        fn cleaned_names_never_contain_paths_or_controls(s in "\\PC{0,120}|.{0,40}") {
+            let n = clean_name(&s, "pdf");
+            prop_assert!(!n.contains('/') && !n.contains('\\') && !n.chars().any(char::is_control) && !n.contains('"'));
+            prop_assert!(!n.is_empty() && n.chars().count() <= 100);
+        }
+
+        #[test]
+        fn scanning_never_panics(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..8)) {
+            let mut s = PdfScriptScan::default();
+            for c in &chunks { s.feed(c); }
+        }
+    }
+}
