@@ -199,6 +199,24 @@ pub struct Config {
     )]
     pub account_storage_mb: u64,
 
+    /// Days after its last change a draft is deleted.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_DRAFT_RETENTION_DAYS",
+        default_value_t = 30
+    )]
+    pub draft_retention_days: i64,
+
+    /// Days before that deletion the owner is reminded by mail.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_DRAFT_REMINDER_DAYS",
+        default_value_t = 7
+    )]
+    pub draft_reminder_days: i64,
+
     /// Seconds a request may take before it is answered with an error.
     #[arg(
         long,
@@ -300,6 +318,8 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("trusted_proxies", "AMTSWEG_TRUSTED_PROXIES"),
     ("login_limit_per_client", "AMTSWEG_LOGIN_LIMIT_PER_CLIENT"),
     ("max_upload_mb", "AMTSWEG_MAX_UPLOAD_MB"),
+    ("draft_retention_days", "AMTSWEG_DRAFT_RETENTION_DAYS"),
+    ("draft_reminder_days", "AMTSWEG_DRAFT_REMINDER_DAYS"),
     (
         "max_files_per_application",
         "AMTSWEG_MAX_FILES_PER_APPLICATION",

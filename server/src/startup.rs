@@ -115,6 +115,11 @@ impl Application {
         let maintenance = tokio::spawn(crate::jobs::maintenance(
             self.state.db.clone(),
             self.sessions.clone(),
+            crate::applications::retention::Policy {
+                retention_days: self.state.config.draft_retention_days,
+                reminder_days: self.state.config.draft_reminder_days,
+            },
+            self.state.config.public_url.clone(),
             stop_rx,
         ));
         tracing::info!(address = %self.listener.local_addr()?, "Amtsweg is listening");

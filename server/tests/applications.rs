@@ -603,3 +603,131 @@ db_test!(
         assert_eq!(docs().await, 1, "reused, not copied");
     }
 );
+
+db_test!(old_drafts_get_one_reminder_then_are_deleted, |app| {
+    use amtsweg_server::applications::retention::{run, Policy};
+    citizen(&app, "slow@example.org").await;
+    let draft = start(&app, PARKING).await;
+    let policy = Policy {
+        retention_days: 30,
+        reminder_days: 7,
+    };
+    let day = 24 * 3600 * 1000_i64;
+    let age = |days: i64| amtsweg_server::time::now_ms() - days * day;
+    assert_eq!(
+        run(&app.state.db, policy, "http://localhost")
+            .await
+            .unwrap(),
+        (0, 0),
+        "fresh drafts are left alone"
+    );
+    sqlx::query("UPDATE drafts SET updated_at = $1")
+        .bind(age(24))
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        run(&app.state.db, policy, "http://localhost")
+            .await
+            .unwrap(),
+        (1, 0)
+    );
+    assert_eq!(
+        run(&app.state.db, policy, "http://localhost")
+            .await
+            .unwrap(),
+        (0, 0),
+        "one reminder only"
+    );
+    let mail = app.mail_text("slow@example.org", 1).await;
+    assert!(mail.contains("Bewohnerparkausweis") && mail.contains("gelöscht"));
+    sqlx::query("UPDATE drafts SET updated_at = $1")
+        .bind(age(31))
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        run(&app.state.db, policy, "http://localhost")
+            .await
+            .unwrap(),
+        (0, 1)
+    );
+    assert_eq!(
+        app.get(&format!("/antraege/{draft}/person")).await.status(),
+        404
+    );
+});
+
+db_test!(
+    changed_answers_are_saved_back_to_the_profile_only_when_asked,
+    |app| {
+        citizen(&app, "back@example.org").await;
+        let r = form(
+            &app,
+            &app.client,
+            "/konto/profil",
+            "/konto/profil",
+            &[
+                ("given_name", "Erika"),
+                ("family_name", "Alt"),
+                ("postal_code", "70173"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let draft = {
+            let r = form(
+                &app,
+                &app.client,
+                &format!("/leistungen/{PARKING}"),
+                &format!("/leistungen/{PARKING}/antrag"),
+                &[("prefill", "yes")],
+            )
+            .await;
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .split('/')
+                .nth(2)
+                .unwrap()
+                .to_string()
+        };
+        fill_parking(&app, &draft, "70173").await;
+        let check = app
+            .get(&format!("/antraege/{draft}/pruefen"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            check.contains("save_profile") && check.contains("Familienname: Mustermann"),
+            "the change is offered"
+        );
+        let r = app
+            .client
+            .post(app.url(&format!("/antraege/{draft}/absenden")))
+            .form(&[
+                ("_csrf", csrf(&check).as_str()),
+                ("declaration", "yes"),
+                ("save_profile", "yes"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let (family, birth): (String, String) =
+            sqlx::query_as("SELECT family_name, birth_date FROM profiles")
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            (family.as_str(), birth.as_str()),
+            ("Mustermann", "1990-03-27")
+        );
+        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profile_usage")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(used, 1, "the profile page shows where the data was used");
+    }
+);

@@ -5,6 +5,7 @@ pub mod answers;
 pub mod catalog;
 pub mod definition;
 pub mod evidence;
+pub mod retention;
 pub mod routing;
 pub mod submit;
 

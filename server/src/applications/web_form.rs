@@ -51,12 +51,14 @@ pub async fn load_draft(state: &AppState, user: &User, id: &str) -> AppResult<Dr
 }
 
 pub async fn save_draft(state: &AppState, d: &Draft) -> AppResult<()> {
-    sqlx::query("UPDATE drafts SET answers = $1, updated_at = $2 WHERE id = $3")
-        .bind(serde_json::to_string(&d.answers).map_err(|e| AppError::Internal(e.into()))?)
-        .bind(now_ms())
-        .bind(&d.id)
-        .execute(&state.db.pool)
-        .await?;
+    sqlx::query(
+        "UPDATE drafts SET answers = $1, updated_at = $2, reminded_at = NULL WHERE id = $3",
+    )
+    .bind(serde_json::to_string(&d.answers).map_err(|e| AppError::Internal(e.into()))?)
+    .bind(now_ms())
+    .bind(&d.id)
+    .execute(&state.db.pool)
+    .await?;
     Ok(())
 }
 
@@ -386,7 +388,123 @@ fn check_view(d: &Draft, lang: Lang) -> CheckView {
         errors: Vec::new(),
         error_declaration: None,
         error_municipality: None,
+        profile_changes: Vec::new(),
     }
+}
+
+const PROFILE_COLUMNS: [&str; 8] = [
+    "given_name",
+    "family_name",
+    "birth_date",
+    "street",
+    "house_number",
+    "postal_code",
+    "place",
+    "phone",
+];
+
+/// Profile-sourced answers that differ from the saved profile: (source, label, display, stored value).
+async fn profile_changes(
+    state: &AppState,
+    user: &User,
+    d: &Draft,
+    lang: Lang,
+) -> AppResult<Vec<(String, String, String, String)>> {
+    let row = sqlx::query(&format!(
+        "SELECT {} FROM profiles WHERE user_id = $1",
+        PROFILE_COLUMNS.join(", ")
+    ))
+    .bind(&user.id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let current = |col: &str| -> String {
+        let i = PROFILE_COLUMNS.iter().position(|c| *c == col);
+        match (&row, i) {
+            (Some(r), Some(i)) => r.try_get::<String, _>(i).unwrap_or_default(),
+            _ => String::new(),
+        }
+    };
+    let mut out = Vec::new();
+    for page in answers::visible_pages(&d.def, &d.answers) {
+        for f in page
+            .fields
+            .iter()
+            .filter(|f| answers::field_visible(f, &d.answers))
+        {
+            let Some(src) = f.profile.as_deref().filter(|s| PROFILE_COLUMNS.contains(s)) else {
+                continue;
+            };
+            let value = if f.kind == FieldType::Date {
+                answers::date_of(&d.answers, f.id.get_ref())
+                    .ok()
+                    .flatten()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            } else {
+                answers::text(&d.answers, f.id.get_ref()).trim().to_string()
+            };
+            if !value.is_empty() && value != current(src) {
+                out.push((
+                    src.to_string(),
+                    f.label.get(lang).to_string(),
+                    answers::display(f, f.id.get_ref(), &d.answers, lang),
+                    value,
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Saves changed answers back to the profile, as the citizen asked on the check page.
+async fn save_to_profile(
+    state: &AppState,
+    user: &User,
+    changes: &[(String, String, String, String)],
+) -> AppResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("INSERT INTO profiles (user_id, updated_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+        .bind(&user.id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    for (col, _, _, value) in changes {
+        // Column names come from the fixed list above, never from input.
+        if PROFILE_COLUMNS.contains(&col.as_str()) {
+            sqlx::query(&format!(
+                "UPDATE profiles SET {col} = $1, updated_at = $2 WHERE user_id = $3"
+            ))
+            .bind(value)
+            .bind(now_ms())
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    if changes.iter().any(|(c, ..)| c == "postal_code") {
+        // The municipality key follows the postal code, or is cleared where that is ambiguous.
+        let plz = changes
+            .iter()
+            .find(|(c, ..)| c == "postal_code")
+            .map(|c| c.3.clone())
+            .unwrap_or_default();
+        let list = crate::accounts::postal::lookup(&state.db, &plz).await?;
+        let ags = if list.len() == 1 {
+            list[0].ags.clone()
+        } else {
+            String::new()
+        };
+        sqlx::query("UPDATE profiles SET ags = $1 WHERE user_id = $2")
+            .bind(ags)
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn check(
@@ -404,10 +522,13 @@ pub async fn check(
     if let Some(p) = answers::first_invalid(&d.def, &d.answers, today) {
         return Ok(see_other(&format!("/antraege/{id}/{}", p.id.get_ref())));
     }
-    Ok(private_html(apply::check(
-        &ctx.page(),
-        check_view(&d, ctx.lang),
-    )))
+    let mut v = check_view(&d, ctx.lang);
+    v.profile_changes = profile_changes(&state, &user, &d, ctx.lang)
+        .await?
+        .into_iter()
+        .map(|c| (c.1, c.2))
+        .collect();
+    Ok(private_html(apply::check(&ctx.page(), v)))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -415,6 +536,7 @@ pub async fn check(
 pub struct SubmitForm {
     declaration: String,
     ags: String,
+    save_profile: String,
 }
 
 pub async fn submit(
@@ -443,6 +565,15 @@ pub async fn submit(
         *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(resp);
     }
+    // Taken before submitting: the draft is gone afterwards.
+    let changes = if f.save_profile == "yes" {
+        match load_draft(&state, &user, &id).await {
+            Ok(d) => profile_changes(&state, &user, &d, lang).await?,
+            Err(_) => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
     match submit::submit(
         &state.db,
         &id,
@@ -454,6 +585,7 @@ pub async fn submit(
     .await?
     {
         Outcome::Submitted { reference } => {
+            save_to_profile(&state, &user, &changes).await?;
             state.mail_wakeup.notify_one();
             Ok(see_other(&format!(
                 "/antraege/{id}/bestaetigung?ref={reference}"

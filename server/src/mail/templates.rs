@@ -22,6 +22,8 @@ pub enum Template<'a> {
     EmailChanged { new_email: &'a str },
     /// The account was deleted.
     AccountDeleted,
+    /// A draft will be deleted on `date` unless it is continued.
+    DraftReminder { service: &'a str, date: &'a str },
     /// An application was submitted (reference and service title only, never its contents).
     ApplicationReceived {
         reference: &'a str,
@@ -106,6 +108,18 @@ fn parts(template: &Template<'_>, lang: Lang, base: &str) -> Parts {
                 p("mail.password_changed.not_you"),
             ],
             None,
+        ),
+        Template::DraftReminder { service, date } => (
+            "mail.draft_reminder.subject",
+            vec![tf(
+                lang,
+                "mail.draft_reminder.body",
+                &[("service", service), ("date", date)],
+            )],
+            Some((
+                "mail.draft_reminder.action",
+                format!("{base}/konto/antraege"),
+            )),
         ),
         Template::ApplicationReceived { reference, service } => (
             "mail.received.subject",
@@ -223,6 +237,10 @@ mod tests {
                 new_email: "new@example.org",
             },
             Template::AccountDeleted,
+            Template::DraftReminder {
+                service: "Hundesteuer",
+                date: "2026-12-24",
+            },
             Template::ApplicationReceived {
                 reference: "A7K-3M9-XQ2",
                 service: "Hundesteuer",

@@ -22,6 +22,8 @@ pub struct CheckView {
     pub errors: Vec<FieldError>,
     pub error_declaration: Option<String>,
     pub error_municipality: Option<String>,
+    /// Answers that differ from the profile: (label, new value), offered for saving back.
+    pub profile_changes: Vec<(String, String)>,
 }
 
 pub fn check(ctx: &PageCtx, v: CheckView) -> String {
@@ -52,7 +54,14 @@ pub fn check(ctx: &PageCtx, v: CheckView) -> String {
                         <Radios name="ags" legend=tr("profile.municipality") hint=tr("profile.municipality_hint")
                             options=v.municipalities.clone() selected=v.municipality.clone() error=v.error_municipality.clone()/>
                     })}
-                    <h2 class="kern-heading-medium">{tr("apply.check.declaration")}</h2>
+                    {(!v.profile_changes.is_empty()).then(|| {
+                    let hint = v.profile_changes.iter().map(|(k, val)| format!("{k}: {val}")).collect::<Vec<_>>().join("; ");
+                    view! {
+                        <Checkboxes name="save_profile" legend=tr("apply.check.profile_legend") hint=hint
+                            options=vec![("yes".to_string(), tr("apply.check.profile_save").to_string())]/>
+                    }
+                })}
+                <h2 class="kern-heading-medium">{tr("apply.check.declaration")}</h2>
                     <Checkboxes name="declaration" legend=tr("apply.check.declaration")
                         options=vec![("yes".to_string(), v.declaration.clone())]
                         checked=if v.declared { vec!["yes".to_string()] } else { vec![] }
