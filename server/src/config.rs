@@ -235,6 +235,13 @@ impl Config {
         }
     }
 
+    pub fn session_lifetimes(&self) -> crate::accounts::auth::Lifetimes {
+        crate::accounts::auth::Lifetimes {
+            idle_ms: i64::try_from(self.session_idle_minutes * 60 * 1000).unwrap_or(i64::MAX),
+            max_ms: i64::try_from(self.session_max_hours * 3600 * 1000).unwrap_or(i64::MAX),
+        }
+    }
+
     pub fn files_dir(&self) -> PathBuf {
         self.data_dir.join("files")
     }

@@ -8,7 +8,7 @@ use rand::RngCore;
 use sqlx::Row;
 use tower_sessions::Session;
 
-use super::session::{CSRF, EPOCH, LOGIN_AT, USER_ID};
+use super::session::{CSRF, EPOCH, LAST_SEEN, LOGIN_AT, USER_ID};
 use crate::db::Db;
 use crate::domain::Role;
 use crate::error::AppError;
@@ -46,14 +46,30 @@ pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
     }))
 }
 
+/// How often the idle clock of a session is written back: a write per request would make
+/// every page a database write.
+const SEEN_GRANULARITY_MS: i64 = 60_000;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    pub idle_ms: i64,
+    pub max_ms: i64,
+}
+
+/// A session is alive while younger than the absolute lifetime and used within the idle time.
+pub fn is_fresh(now: i64, login_at: i64, seen: i64, life: Lifetimes) -> bool {
+    now - login_at < life.max_ms && now - seen < life.idle_ms
+}
+
 pub async fn current_user(
     session: &Session,
     db: &Db,
-    max_age_ms: i64,
+    life: Lifetimes,
 ) -> Result<Option<User>, AppError> {
     let Some(uid) = session.get::<String>(USER_ID).await.map_err(session_err)? else {
         return Ok(None);
     };
+    let now = now_ms();
     let epoch = session
         .get::<i64>(EPOCH)
         .await
@@ -64,9 +80,24 @@ pub async fn current_user(
         .await
         .map_err(session_err)?
         .unwrap_or(0);
-    let user = load_user(db, &uid).await?;
+    let seen = session
+        .get::<i64>(LAST_SEEN)
+        .await
+        .map_err(session_err)?
+        .unwrap_or(login_at);
+    let fresh = is_fresh(now, login_at, seen, life);
+    let user = if fresh {
+        load_user(db, &uid).await?
+    } else {
+        None
+    };
     match user {
-        Some(u) if u.epoch == epoch && now_ms() - login_at < max_age_ms => Ok(Some(u)),
+        Some(u) if u.epoch == epoch => {
+            if now - seen > SEEN_GRANULARITY_MS {
+                session.insert(LAST_SEEN, now).await.map_err(session_err)?;
+            }
+            Ok(Some(u))
+        }
         _ => {
             session.flush().await.map_err(session_err)?;
             Ok(None)
@@ -76,8 +107,15 @@ pub async fn current_user(
 
 /// Starts an authenticated session under a new id, so a session id planted before login
 /// (fixation) is worthless afterwards.
-pub async fn log_in(session: &Session, user: &User) -> Result<(), AppError> {
+pub async fn log_in(session: &Session, user: &User, life: Lifetimes) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_err)?;
+    // The stored session ends at the absolute lifetime; idleness is checked on each request.
+    let end = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(life.max_ms);
+    session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(end)));
+    session
+        .insert(LAST_SEEN, now_ms())
+        .await
+        .map_err(session_err)?;
     session
         .insert(USER_ID, &user.id)
         .await
@@ -122,4 +160,41 @@ pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_when_idle_or_too_old() {
+        let life = Lifetimes {
+            idle_ms: 30 * 60_000,
+            max_ms: 12 * 3_600_000,
+        };
+        let login = 1_000_000_000;
+        assert!(is_fresh(login + 60_000, login, login, life));
+        assert!(
+            !is_fresh(login + 31 * 60_000, login, login, life),
+            "idle for 31 minutes"
+        );
+        assert!(
+            is_fresh(
+                login + 11 * 3_600_000,
+                login,
+                login + 11 * 3_600_000 - 60_000,
+                life
+            ),
+            "active all day"
+        );
+        assert!(
+            !is_fresh(
+                login + 12 * 3_600_000,
+                login,
+                login + 12 * 3_600_000 - 1,
+                life
+            ),
+            "12 hours at most"
+        );
+    }
 }

@@ -22,6 +22,7 @@ pub const USER_ID: &str = "uid";
 pub const EPOCH: &str = "epoch";
 pub const LOGIN_AT: &str = "login_at";
 pub const CSRF: &str = "csrf";
+pub const LAST_SEEN: &str = "seen";
 
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -43,7 +44,7 @@ impl Store {
                 Store::Sqlite(SqliteStore::new(pool))
             }
             Backend::Postgres => {
-                let pool = PgPoolOptions::new().max_connections(4).connect(url).await?;
+                let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
                 Store::Postgres(PostgresStore::new(pool))
             }
         })

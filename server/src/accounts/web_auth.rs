@@ -143,7 +143,7 @@ pub async fn login(
     }
     throttle::reset(&state.db, &format!("login:account:{email}")).await?;
     let user = load_user(&state.db, &id).await?.ok_or(AppError::NotFound)?;
-    auth::log_in(ctx.session()?, &user).await?;
+    auth::log_in(ctx.session()?, &user, state.config.session_lifetimes()).await?;
     tracing::info!(user = %user.id, "logged in");
     let default = if user.role == Role::Citizen {
         "/konto"

@@ -116,9 +116,8 @@ pub async fn build(
     uri: &axum::http::Uri,
     session: Option<Session>,
 ) -> Result<Ctx, AppError> {
-    let max_age = i64::try_from(state.config.session_max_hours * 3600 * 1000).unwrap_or(i64::MAX);
     let user = match &session {
-        Some(s) => auth::current_user(s, &state.db, max_age).await?,
+        Some(s) => auth::current_user(s, &state.db, state.config.session_lifetimes()).await?,
         None => None,
     };
     let csrf = match (&session, &user) {
