@@ -301,7 +301,40 @@ pub async fn export(State(state): State<AppState>, Authed(_, user): Authed) -> A
             Ok(serde_json::json!({ "used_for": r.try_get::<String, _>(0)?, "used_at": crate::time::format_ms(r.try_get(1)?) }))
         })
         .collect::<sqlx::Result<Vec<_>>>()?;
+    let documents = sqlx::query("SELECT id, file_name, content_type, size, sha256, created_at FROM documents WHERE user_id = $1 ORDER BY created_at")
+        .bind(&user.id)
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(|r| -> sqlx::Result<serde_json::Value> {
+            let id: String = r.try_get(0)?;
+            Ok(serde_json::json!({
+                "file_name": r.try_get::<String, _>(1)?,
+                "content_type": r.try_get::<String, _>(2)?,
+                "size": r.try_get::<i64, _>(3)?,
+                "sha256": r.try_get::<String, _>(4)?,
+                "uploaded_at": crate::time::format_ms(r.try_get(5)?),
+                "download": format!("{}/dokumente/{id}", state.config.public_url.trim_end_matches('/')),
+            }))
+        })
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    let drafts: Vec<(String, String)> =
+        sqlx::query_as("SELECT service_key, answers FROM drafts WHERE user_id = $1")
+            .bind(&user.id)
+            .fetch_all(&state.db.pool)
+            .await?;
+    let cases: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT reference, service_key, status, answers FROM cases WHERE user_id = $1",
+    )
+    .bind(&user.id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let parse =
+        |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or(serde_json::Value::Null);
     let doc = serde_json::json!({
+        "documents": documents,
+        "drafts": drafts.iter().map(|(k, a)| serde_json::json!({ "service_key": k, "answers": parse(a) })).collect::<Vec<_>>(),
+        "applications": cases.iter().map(|(r, k, st, a)| serde_json::json!({ "reference": r, "service_key": k, "status": st, "answers": parse(a) })).collect::<Vec<_>>(),
         "format": "amtsweg-personal-data/1",
         "exported_at": crate::time::format_ms(now_ms()),
         "account": {
