@@ -257,18 +257,32 @@ pub async fn verify_page(
     ctx: Ctx,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let ctx = ctx.with_csrf().await?;
-    if tokens::peek(&state.db, &token, Purpose::VerifyEmail)
-        .await?
-        .is_none()
-    {
-        return Ok(invalid_link(&ctx));
-    }
-    Ok(private_html(account::confirm(
-        &ctx.page(),
+    confirm_page(
+        &state,
+        ctx,
+        &token,
+        Purpose::VerifyEmail,
         "auth.verify",
         &format!("/konto/bestaetigen/{token}"),
-    )))
+    )
+    .await
+}
+
+/// The page a mailed link opens: a button that uses the token (so mail scanners that follow
+/// links do not), or the "invalid or expired" page.
+pub async fn confirm_page(
+    state: &AppState,
+    ctx: Ctx,
+    token: &str,
+    purpose: Purpose,
+    key: &'static str,
+    action: &str,
+) -> AppResult<Response> {
+    let ctx = ctx.with_csrf().await?;
+    if tokens::peek(&state.db, token, purpose).await?.is_none() {
+        return Ok(invalid_link(&ctx));
+    }
+    Ok(private_html(account::confirm(&ctx.page(), key, action)))
 }
 
 pub async fn verify(

@@ -12,7 +12,7 @@ use super::auth::{self, User};
 use super::forms::{email_field, invalid, new_password_fields, notice_key, state_with};
 use super::password;
 use super::tokens::{self, Purpose};
-use super::web_auth::invalid_link;
+use super::web_auth::{confirm_page, invalid_link};
 use crate::db::is_unique_violation;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, see_other, Authed};
@@ -174,18 +174,15 @@ pub async fn confirm_email_page(
     ctx: Ctx,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let ctx = ctx.with_csrf().await?;
-    if tokens::peek(&state.db, &token, Purpose::ChangeEmail)
-        .await?
-        .is_none()
-    {
-        return Ok(invalid_link(&ctx));
-    }
-    Ok(private_html(account::confirm(
-        &ctx.page(),
+    confirm_page(
+        &state,
+        ctx,
+        &token,
+        Purpose::ChangeEmail,
         "account.email.confirm",
         &format!("/konto/email/{token}"),
-    )))
+    )
+    .await
 }
 
 pub async fn confirm_email(
