@@ -45,9 +45,83 @@ impl<T> TtlCache<T> {
     }
 }
 
+/// Per-key entries that expire after a TTL, bounded in number (when full, the map is emptied:
+/// a burst of misses is cheaper than bookkeeping on every hit). Used only where this process is
+/// the sole writer (the embedded SQLite database), so write-through keeps it exact; the TTL
+/// bounds what another process (the command line) may change underneath.
+pub struct BoundedMap<K, V> {
+    ttl: Duration,
+    capacity: usize,
+    map: RwLock<std::collections::HashMap<K, (Instant, V)>>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> BoundedMap<K, V> {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            ttl,
+            capacity,
+            map: RwLock::new(std::collections::HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<V> {
+        let map = self.map.read().ok()?;
+        let (at, v) = map.get(key)?;
+        (at.elapsed() < self.ttl).then(|| v.clone())
+    }
+
+    pub fn put(&self, key: K, value: V) {
+        if let Ok(mut map) = self.map.write() {
+            if map.len() >= self.capacity && !map.contains_key(&key) {
+                map.clear();
+            }
+            map.insert(key, (Instant::now(), value));
+        }
+    }
+
+    pub fn remove(&self, key: &K) {
+        if let Ok(mut map) = self.map.write() {
+            map.remove(key);
+        }
+    }
+
+    pub fn retain(&self, keep: impl Fn(&V) -> bool) {
+        if let Ok(mut map) = self.map.write() {
+            map.retain(|_, (at, v)| at.elapsed() < self.ttl && keep(v));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_map_expires_bounds_and_forgets() {
+        let m = BoundedMap::new(Duration::from_millis(40), 2);
+        m.put(1, "a");
+        m.put(2, "b");
+        assert_eq!(m.get(&1), Some("a"));
+        m.put(2, "b2");
+        assert_eq!(
+            m.get(&2),
+            Some("b2"),
+            "updating a key never empties the map"
+        );
+        assert_eq!(m.get(&1), Some("a"));
+        m.put(3, "c");
+        assert_eq!(m.get(&1), None, "full: emptied before the new entry");
+        assert_eq!(m.get(&3), Some("c"));
+        m.remove(&3);
+        assert_eq!(m.get(&3), None);
+        m.put(4, "d");
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(m.get(&4), None, "expired");
+        m.put(5, "e");
+        m.put(6, "f");
+        m.retain(|v| *v != "e");
+        assert_eq!((m.get(&5), m.get(&6)), (None, Some("f")));
+    }
 
     #[tokio::test]
     async fn loads_once_within_the_ttl_and_again_after() {

@@ -5,8 +5,10 @@
 //! and flags are integers, so no type behaves differently between the two.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::BoundedMap;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -21,10 +23,22 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Accounts as read on every request of a logged-in user. Only on SQLite, where this process
+    /// is the only server writing; with PostgreSQL several instances share the database and
+    /// every request reads it.
+    pub users: Option<Arc<BoundedMap<String, crate::accounts::auth::User>>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
+    }
 }
 
 /// Why the database could not be used; shown to operators verbatim, so it carries no secrets.
@@ -45,6 +59,13 @@ pub enum DbOpenError {
 }
 
 impl Db {
+    /// Call after every change of a `users` row, so the next request sees it.
+    pub fn forget_user(&self, id: &str) {
+        if let Some(c) = &self.users {
+            c.remove(&id.to_string());
+        }
+    }
+
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbOpenError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -63,6 +84,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A ping before every query doubled the round trips of each request; a broken
+            // connection shows up on its next use instead and is replaced by the pool.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -76,7 +100,13 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbOpenError::Connect)?;
-        Ok(Self { pool, backend })
+        let users = (backend == Backend::Sqlite)
+            .then(|| Arc::new(BoundedMap::new(Duration::from_secs(30), 100_000)));
+        Ok(Self {
+            pool,
+            backend,
+            users,
+        })
     }
 
     fn migrator(&self) -> &'static Migrator {

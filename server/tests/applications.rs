@@ -187,6 +187,33 @@ db_test!(responsibility_is_shown_before_filling_in, |app| {
     assert!(body.contains("5 Ziffern"));
 });
 
+db_test!(reading_the_catalogue_creates_no_session, |app| {
+    amtsweg_server::demo::load(&app.state.db, "http://localhost")
+        .await
+        .unwrap();
+    for path in [
+        "/",
+        "/leistungen",
+        &format!("/leistungen/{PARKING}?plz=70173"),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "{path} must not start a session for an anonymous reader"
+        );
+    }
+    let table = match app.state.db.backend {
+        amtsweg_server::db::Backend::Sqlite => "tower_sessions",
+        amtsweg_server::db::Backend::Postgres => "tower_sessions.session",
+    };
+    let stored: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+});
+
 db_test!(
     filling_in_keeps_entries_and_submitting_twice_gives_one_case,
     |app| {

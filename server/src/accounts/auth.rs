@@ -28,6 +28,9 @@ fn session_err(e: tower_sessions::session::Error) -> AppError {
 }
 
 pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
+    if let Some(u) = db.users.as_ref().and_then(|c| c.get(&id.to_string())) {
+        return Ok(Some(u));
+    }
     let row = sqlx::query("SELECT id, email, role, locale, session_epoch FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
@@ -35,7 +38,7 @@ pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
     let Some(r) = row else { return Ok(None) };
     let role: String = r.try_get(2)?;
     let locale: String = r.try_get(3)?;
-    Ok(Some(User {
+    let user = User {
         id: r.try_get(0)?,
         email: r.try_get(1)?,
         role: role
@@ -43,7 +46,11 @@ pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
             .map_err(|()| AppError::Internal(anyhow::anyhow!("unknown role {role}")))?,
         lang: Lang::from_code(&locale).unwrap_or_default(),
         epoch: r.try_get(4)?,
-    }))
+    };
+    if let Some(c) = &db.users {
+        c.put(user.id.clone(), user.clone());
+    }
+    Ok(Some(user))
 }
 
 /// How often the idle clock of a session is written back: a write per request would make

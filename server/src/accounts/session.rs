@@ -3,6 +3,7 @@
 //! "log out everywhere" checked per request against the account's session epoch.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,6 +15,7 @@ use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
+use crate::cache::BoundedMap;
 use crate::config::Config;
 use crate::db::Backend;
 
@@ -24,10 +26,27 @@ pub const LOGIN_AT: &str = "login_at";
 pub const CSRF: &str = "csrf";
 pub const LAST_SEEN: &str = "seen";
 
-#[derive(Debug, Clone)]
+/// Session records as last written by this process. On SQLite this process is the only server,
+/// so serving reads from memory (writes go to both) saves a database round trip per request.
+type Records = Arc<BoundedMap<Id, Record>>;
+
+#[derive(Clone)]
 pub enum Store {
-    Sqlite(SqliteStore),
+    Sqlite(SqliteStore, Records),
     Postgres(PostgresStore),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Store::Sqlite(..) => "Store::Sqlite",
+            Store::Postgres(_) => "Store::Postgres",
+        })
+    }
+}
+
+fn alive(record: &Record) -> bool {
+    record.expiry_date > time::OffsetDateTime::now_utc()
 }
 
 impl Store {
@@ -39,12 +58,20 @@ impl Store {
                     .busy_timeout(Duration::from_secs(5));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?;
-                Store::Sqlite(SqliteStore::new(pool))
+                Store::Sqlite(
+                    SqliteStore::new(pool),
+                    Arc::new(BoundedMap::new(Duration::from_secs(300), 100_000)),
+                )
             }
             Backend::Postgres => {
-                let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .test_before_acquire(false)
+                    .connect(url)
+                    .await?;
                 Store::Postgres(PostgresStore::new(pool))
             }
         })
@@ -55,25 +82,47 @@ impl Store {
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s) => s.create(record).await,
+            Store::Sqlite(s, cache) => {
+                s.create(record).await?;
+                cache.put(record.id, record.clone());
+                Ok(())
+            }
             Store::Postgres(s) => s.create(record).await,
         }
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s) => s.save(record).await,
+            Store::Sqlite(s, cache) => {
+                s.save(record).await?;
+                cache.put(record.id, record.clone());
+                Ok(())
+            }
             Store::Postgres(s) => s.save(record).await,
         }
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Store::Sqlite(s) => s.load(id).await,
+            Store::Sqlite(s, cache) => {
+                if let Some(r) = cache.get(id) {
+                    return Ok(alive(&r).then_some(r));
+                }
+                let r = s.load(id).await?;
+                if let Some(r) = &r {
+                    cache.put(*id, r.clone());
+                }
+                Ok(r)
+            }
             Store::Postgres(s) => s.load(id).await,
         }
     }
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s) => s.delete(id).await,
+            Store::Sqlite(s, cache) => {
+                cache.remove(id);
+                s.delete(id).await?;
+                cache.remove(id);
+                Ok(())
+            }
             Store::Postgres(s) => s.delete(id).await,
         }
     }
@@ -83,7 +132,10 @@ impl SessionStore for Store {
 impl ExpiredDeletion for Store {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s) => s.delete_expired().await,
+            Store::Sqlite(s, cache) => {
+                cache.retain(alive);
+                s.delete_expired().await
+            }
             Store::Postgres(s) => s.delete_expired().await,
         }
     }

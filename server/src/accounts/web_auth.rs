@@ -451,6 +451,7 @@ pub async fn reset(
     );
     enqueue(&mut tx, &mail).await?;
     tx.commit().await?;
+    state.db.forget_user(&user.id);
     state.mail_wakeup.notify_one();
     auth::log_out(ctx.session()?).await?;
     Ok(see_other("/anmelden?ok=reset"))

@@ -107,6 +107,7 @@ pub async fn change_password(
     );
     enqueue(&mut tx, &mail).await?;
     tx.commit().await?;
+    state.db.forget_user(&user.id);
     state.mail_wakeup.notify_one();
     auth::adopt_epoch(ctx.session()?, epoch).await?;
     Ok(see_other("/konto?ok=password"))
@@ -234,6 +235,7 @@ pub async fn confirm_email(
     );
     enqueue(&mut tx, &mail).await?;
     tx.commit().await?;
+    state.db.forget_user(&valid.user_id);
     state.mail_wakeup.notify_one();
     Ok(see_other(if ctx.user.is_some() {
         "/konto?ok=email"
@@ -253,6 +255,7 @@ pub async fn logout_everywhere(
     .bind(&user.id)
     .execute(&state.db.pool)
     .await?;
+    state.db.forget_user(&user.id);
     auth::log_out(ctx.session()?).await?;
     Ok(see_other("/anmelden?ok=everywhere"))
 }
@@ -418,6 +421,7 @@ pub async fn delete(
     );
     enqueue(&mut tx, &mail).await?;
     tx.commit().await?;
+    state.db.forget_user(&user.id);
     for key in loose {
         if let Err(e) = state.storage.delete(&key).await {
             tracing::warn!(error = %e, "could not remove a deleted account's file");
