@@ -49,9 +49,14 @@ impl<T> TtlCache<T> {
 /// a burst of misses is cheaper than bookkeeping on every hit). Used only where this process is
 /// the sole writer (the embedded SQLite database), so write-through keeps it exact; the TTL
 /// bounds what another process (the command line) may change underneath.
+///
+/// A read that missed loads from the database and then `fill`s; if any write happened in
+/// between (the generation moved), the loaded value may be older than that write and is not
+/// kept.
 pub struct BoundedMap<K, V> {
     ttl: Duration,
     capacity: usize,
+    generation: std::sync::atomic::AtomicU64,
     map: RwLock<std::collections::HashMap<K, (Instant, V)>>,
 }
 
@@ -60,6 +65,7 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> BoundedMap<K, V> {
         Self {
             ttl,
             capacity,
+            generation: std::sync::atomic::AtomicU64::new(0),
             map: RwLock::new(std::collections::HashMap::new()),
         }
     }
@@ -70,23 +76,57 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> BoundedMap<K, V> {
         (at.elapsed() < self.ttl).then(|| v.clone())
     }
 
+    /// Taken before loading a missed entry; see `fill`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Keeps a value loaded after `generation()` returned `since`, unless a write came between.
+    pub fn fill(&self, since: u64, key: K, value: V) {
+        if let Ok(mut map) = self.map.write() {
+            if self.generation() == since {
+                Self::insert(&mut map, self.capacity, key, value);
+            }
+        }
+    }
+
+    fn insert(map: &mut std::collections::HashMap<K, (Instant, V)>, cap: usize, key: K, value: V) {
+        if map.len() >= cap && !map.contains_key(&key) {
+            map.clear();
+        }
+        map.insert(key, (Instant::now(), value));
+    }
+
+    fn bump(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A value just written to the database.
     pub fn put(&self, key: K, value: V) {
         if let Ok(mut map) = self.map.write() {
-            if map.len() >= self.capacity && !map.contains_key(&key) {
-                map.clear();
-            }
-            map.insert(key, (Instant::now(), value));
+            self.bump();
+            Self::insert(&mut map, self.capacity, key, value);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.write() {
+            self.bump();
+            map.clear();
         }
     }
 
     pub fn remove(&self, key: &K) {
         if let Ok(mut map) = self.map.write() {
+            self.bump();
             map.remove(key);
         }
     }
 
     pub fn retain(&self, keep: impl Fn(&V) -> bool) {
         if let Ok(mut map) = self.map.write() {
+            self.bump();
             map.retain(|_, (at, v)| at.elapsed() < self.ttl && keep(v));
         }
     }
@@ -121,6 +161,31 @@ mod tests {
         m.put(6, "f");
         m.retain(|v| *v != "e");
         assert_eq!((m.get(&5), m.get(&6)), (None, Some("f")));
+    }
+
+    #[test]
+    fn a_load_overtaken_by_a_write_is_not_kept() {
+        let m = BoundedMap::new(Duration::from_secs(60), 10);
+        let since = m.generation();
+        m.fill(since, "a", 1);
+        let other = m.generation();
+        m.fill(other, "b", 2);
+        assert_eq!(
+            (m.get(&"a"), m.get(&"b")),
+            (Some(1), Some(2)),
+            "fills do not race each other"
+        );
+        // A request loads "c" (old value) while another writes it and forgets the entry.
+        let since = m.generation();
+        m.remove(&"c");
+        m.fill(since, "c", 0);
+        assert_eq!(m.get(&"c"), None, "the stale load is dropped");
+        let since = m.generation();
+        m.put("d", 5);
+        m.fill(since, "d", 4);
+        assert_eq!(m.get(&"d"), Some(5), "the written value stays");
+        m.clear();
+        assert_eq!(m.get(&"a"), None);
     }
 
     #[tokio::test]

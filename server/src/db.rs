@@ -31,7 +31,12 @@ pub struct Db {
     /// is the only server writing; with PostgreSQL several instances share the database and
     /// every request reads it.
     pub users: Option<Arc<BoundedMap<String, crate::accounts::auth::User>>>,
+    /// Drafts as read by every form page, on SQLite only (as `users`).
+    pub drafts: Option<Arc<BoundedMap<String, CachedDraft>>>,
 }
+
+/// A draft row: owner, service key, definition version, answers (JSON).
+pub type CachedDraft = (String, String, i64, Arc<str>);
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,6 +68,20 @@ impl Db {
     pub fn forget_user(&self, id: &str) {
         if let Some(c) = &self.users {
             c.remove(&id.to_string());
+        }
+    }
+
+    /// Call after every change of a `drafts` row (after the commit).
+    pub fn forget_draft(&self, id: &str) {
+        if let Some(c) = &self.drafts {
+            c.remove(&id.to_string());
+        }
+    }
+
+    /// Call after changes to many drafts at once (retention).
+    pub fn forget_drafts(&self) {
+        if let Some(c) = &self.drafts {
+            c.clear();
         }
     }
 
@@ -100,12 +119,14 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbOpenError::Connect)?;
-        let users = (backend == Backend::Sqlite)
-            .then(|| Arc::new(BoundedMap::new(Duration::from_secs(30), 100_000)));
+        let sqlite = backend == Backend::Sqlite;
+        let users = sqlite.then(|| Arc::new(BoundedMap::new(Duration::from_secs(30), 100_000)));
+        let drafts = sqlite.then(|| Arc::new(BoundedMap::new(Duration::from_secs(30), 20_000)));
         Ok(Self {
             pool,
             backend,
             users,
+            drafts,
         })
     }
 

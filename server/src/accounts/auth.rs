@@ -31,6 +31,7 @@ pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
     if let Some(u) = db.users.as_ref().and_then(|c| c.get(&id.to_string())) {
         return Ok(Some(u));
     }
+    let since = db.users.as_ref().map(|c| c.generation()).unwrap_or(0);
     let row = sqlx::query("SELECT id, email, role, locale, session_epoch FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
@@ -48,7 +49,7 @@ pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
         epoch: r.try_get(4)?,
     };
     if let Some(c) = &db.users {
-        c.put(user.id.clone(), user.clone());
+        c.fill(since, user.id.clone(), user.clone());
     }
     Ok(Some(user))
 }

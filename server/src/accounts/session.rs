@@ -106,9 +106,10 @@ impl SessionStore for Store {
                 if let Some(r) = cache.get(id) {
                     return Ok(alive(&r).then_some(r));
                 }
+                let since = cache.generation();
                 let r = s.load(id).await?;
                 if let Some(r) = &r {
-                    cache.put(*id, r.clone());
+                    cache.fill(since, *id, r.clone());
                 }
                 Ok(r)
             }

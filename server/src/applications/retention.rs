@@ -67,5 +67,6 @@ pub async fn run(db: &Db, policy: Policy, public_url: &str) -> sqlx::Result<(usi
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    db.forget_drafts();
     Ok((due.len(), deleted.rows_affected()))
 }

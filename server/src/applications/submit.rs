@@ -206,6 +206,7 @@ pub async fn submit(
     );
     enqueue(&mut tx, &mail).await?;
     tx.commit().await?;
+    db.forget_draft(draft_id);
     Ok(Outcome::Submitted {
         reference: reference.to_string(),
     })

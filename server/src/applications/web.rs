@@ -354,6 +354,7 @@ pub async fn delete_draft(
         .bind(&user.id)
         .execute(&state.db.pool)
         .await?;
+    state.db.forget_draft(&id);
     if r.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }

@@ -17,6 +17,7 @@ use super::definition::{Definition, FieldType, Page};
 use super::submit::{self, Outcome};
 use super::{catalog, views};
 use crate::accounts::auth::User;
+use crate::db::CachedDraft;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, see_other, Authed};
 use crate::state::AppState;
@@ -28,7 +29,17 @@ pub struct Draft {
     pub answers: Answers,
 }
 
-pub async fn load_draft(state: &AppState, user: &User, id: &str) -> AppResult<Draft> {
+async fn draft_row(state: &AppState, user: &User, id: &str) -> AppResult<CachedDraft> {
+    let cache = state.db.drafts.as_ref();
+    if let Some(hit) = cache.and_then(|c| c.get(&id.to_string())) {
+        // The owner is part of the cached row: another account's id is "not found" as before.
+        return if hit.0 == user.id {
+            Ok(hit)
+        } else {
+            Err(AppError::NotFound)
+        };
+    }
+    let since = cache.map(|c| c.generation()).unwrap_or(0);
     let row = sqlx::query(
         "SELECT service_key, version, answers FROM drafts WHERE id = $1 AND user_id = $2",
     )
@@ -37,8 +48,21 @@ pub async fn load_draft(state: &AppState, user: &User, id: &str) -> AppResult<Dr
     .fetch_optional(&state.db.pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let (key, version, raw): (String, i64, String) =
-        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let raw: String = row.try_get(2)?;
+    let found: CachedDraft = (
+        user.id.clone(),
+        row.try_get(0)?,
+        row.try_get(1)?,
+        Arc::from(raw),
+    );
+    if let Some(c) = cache {
+        c.fill(since, id.to_string(), found.clone());
+    }
+    Ok(found)
+}
+
+pub async fn load_draft(state: &AppState, user: &User, id: &str) -> AppResult<Draft> {
+    let (_, key, version, raw) = draft_row(state, user, id).await?;
     let def = catalog::definition(&state.db, &key, version)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -59,6 +83,7 @@ pub async fn save_draft(state: &AppState, d: &Draft) -> AppResult<()> {
     .bind(&d.id)
     .execute(&state.db.pool)
     .await?;
+    state.db.forget_draft(&d.id);
     Ok(())
 }
 
