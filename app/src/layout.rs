@@ -20,8 +20,16 @@ pub fn document(ctx: &PageCtx, title: &str, content: impl IntoView + 'static) ->
         ("/leistungen", t(lang, "nav.services")),
     ];
     match &ctx.user {
+        Some(u) if u.staff => {
+            nav.push(("/verwaltung", t(lang, "nav.backoffice")));
+            if u.admin {
+                nav.push(("/verwaltung/admin", t(lang, "nav.admin")));
+            }
+            nav.push(("/konto", t(lang, "nav.account")));
+        }
         Some(_) => {
             nav.push(("/konto/antraege", t(lang, "nav.applications")));
+            nav.push(("/konto/postfach", t(lang, "nav.postbox")));
             nav.push(("/konto", t(lang, "nav.account")));
         }
         None => {

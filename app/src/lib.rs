@@ -28,6 +28,7 @@ pub struct PageCtx {
 pub struct UserInfo {
     pub email: String,
     pub staff: bool,
+    pub admin: bool,
 }
 
 /// Entered values and the problems found with them, for re-rendering a form.

@@ -4,110 +4,22 @@
 //!
 //!   cargo build --release -p amtsweg-server && cargo bench -p amtsweg-server --bench applications
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sqlx::any::AnyPoolOptions;
 
-const CONNECTIONS: usize = 64;
+mod support;
+
+use support::{load, pct, token, Server, CONNECTIONS};
+
 const SUBMISSIONS: usize = 3000;
 const PASSWORD: &str = "Fahrrad Hafen Regen Lampe";
 
-fn token(html: &str) -> String {
-    let marker = "name=\"_csrf\" value=\"";
-    let Some(start) = html.find(marker) else {
-        panic!("no form token in: {}", &html[..html.len().min(600)]);
-    };
-    let start = start + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-fn pct(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p) as usize]
-}
-
-/// `CONNECTIONS` clients request `url` for `secs` seconds; returns (requests/s, p50, p99, errors).
-async fn load(client: &reqwest::Client, url: &str, secs: u64) -> (f64, Duration, Duration, usize) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (client, url) = (client.clone(), url.to_string());
-            tokio::spawn(async move {
-                let mut lat = Vec::new();
-                let mut errors = 0;
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    match client
-                        .get(&url)
-                        .header("accept-encoding", "br")
-                        .send()
-                        .await
-                    {
-                        Ok(r) if r.status().is_success() => {
-                            let _ = r.bytes().await;
-                            lat.push(t.elapsed());
-                        }
-                        _ => errors += 1,
-                    }
-                }
-                (lat, errors)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await.unwrap();
-        all.extend(l);
-        errors += e;
-    }
-    let rps = all.len() as f64 / secs as f64;
-    (rps, pct(&mut all, 0.5), pct(&mut all, 0.99), errors)
-}
-
 #[tokio::main]
 async fn main() {
-    let bin = std::env::var("AMTSWEG_BIN").unwrap_or_else(|_| {
-        format!(
-            "{}/release/amtsweg",
-            std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into())
-        )
-    });
-    let dir = std::env::temp_dir().join(format!("amtsweg-bench-apply-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let db_url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}/amtsweg.db", dir.display()));
-    let backend = if db_url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let env = [
-        ("AMTSWEG_DATA_DIR", dir.to_str().unwrap().to_string()),
-        ("AMTSWEG_LISTEN", format!("127.0.0.1:{port}")),
-        ("DATABASE_URL", db_url.clone()),
-        ("RUST_LOG", "warn".to_string()),
-    ];
-    let run = |args: &[&str]| {
-        let ok = Command::new(&bin)
-            .args(args)
-            .envs(env.iter().cloned())
-            .env("AMTSWEG_NEW_PASSWORD", PASSWORD)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "{args:?}");
-    };
-    run(&["demo"]);
-    run(&[
+    let mut server = Server::prepare("apply");
+    server.run(&[
         "user",
         "create",
         "--email",
@@ -116,18 +28,10 @@ async fn main() {
         "citizen",
         "--no-mail",
     ]);
-    let mut server = Command::new(&bin)
-        .arg("serve")
-        .envs(env.iter().cloned())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    server.start().await;
+    let base = server.base.clone();
+    let backend = server.backend;
+    let db_url = server.db_url.clone();
     // Log in and fill in one resident parking permit up to the check page.
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -321,22 +225,8 @@ async fn main() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let peak = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmHWM"))
-        .map(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .unwrap_or("0")
-                .parse::<f64>()
-                .unwrap_or(0.0)
-                / 1024.0
-        })
-        .unwrap_or(0.0);
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    let peak = server.peak_rss_mb();
+    server.stop().await;
     let n = lat.len();
     println!(
         "### Applying ({backend}, {} cores, release build, {CONNECTIONS} concurrent clients)",

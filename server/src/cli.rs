@@ -54,6 +54,11 @@ enum Command {
         #[arg(long)]
         serve: bool,
     },
+    /// Synthetic data for benchmarks (needs the demo data).
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
     /// Services and their form definitions.
     Service {
         #[command(subcommand)]
@@ -73,6 +78,20 @@ enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SeedCommand {
+    /// Invented cases in one postbox, to measure the inbox at scale.
+    Cases {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value = "p-stuttgart-parken")]
+        postbox: String,
+        /// Assign about a third of the open cases to this account (its mail address).
+        #[arg(long)]
+        assignee: Option<String>,
     },
 }
 
@@ -234,6 +253,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             users::create(&db, user, &config.public_url, !no_mail).await?;
             println!("created {} account {email}", role.as_str());
+            Ok(())
+        }
+        Command::Seed {
+            command:
+                SeedCommand::Cases {
+                    count,
+                    postbox,
+                    assignee,
+                },
+        } => {
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let assignee_id: Option<String> = match assignee {
+                Some(email) => Some(
+                    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+                        .bind(&email)
+                        .fetch_optional(&db.pool)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no account {email}"))?,
+                ),
+                None => None,
+            };
+            let started = std::time::Instant::now();
+            let n = crate::seed::cases(&db, &postbox, count, assignee_id.as_deref()).await?;
+            println!(
+                "{n} cases seeded into {postbox} in {:.1?}",
+                started.elapsed()
+            );
             Ok(())
         }
         Command::Demo { serve: then_serve } => {

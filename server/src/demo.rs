@@ -238,5 +238,20 @@ pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    // The demo caseworker leads every demo postbox, so the whole back office can be tried.
+    let mut tx = db.begin_write().await?;
+    for (postbox, _, _, _) in POSTBOXES {
+        sqlx::query(
+            "INSERT INTO memberships (postbox_id, user_id, role, created_at)
+             SELECT $1, id, 'lead', $2 FROM users WHERE email = $3
+             ON CONFLICT (postbox_id, user_id) DO NOTHING",
+        )
+        .bind(postbox)
+        .bind(now)
+        .bind(ACCOUNTS[1].0)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod assets;
+pub mod backoffice;
 pub mod cache;
 pub mod cli;
 pub mod config;
@@ -14,7 +15,9 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod postbox;
 pub mod secret;
+pub mod seed;
 pub mod site;
 pub mod startup;
 pub mod state;

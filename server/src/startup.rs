@@ -151,6 +151,8 @@ pub fn router(state: AppState, sessions: Store) -> Router {
         .merge(crate::site::router())
         .merge(crate::accounts::router())
         .merge(crate::applications::router())
+        .merge(crate::backoffice::router())
+        .merge(crate::postbox::router())
         .merge(crate::assets::router());
     if state.config.is_dev() {
         app = app.merge(crate::dev::router());

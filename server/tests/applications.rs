@@ -13,19 +13,11 @@ async fn citizen(app: &TestApp, email: &str) {
     assert_eq!(login(app, &app.client, email, PW).await.status(), 303);
 }
 
+use common::apply::{fill_parking_with, page_with, start_with, upload_with, PARKING, PNG};
+
 /// Starts a draft of `service` and returns its id.
 async fn start(app: &TestApp, service: &str) -> String {
-    let r = form(
-        app,
-        &app.client,
-        &format!("/leistungen/{service}"),
-        &format!("/leistungen/{service}/antrag"),
-        &[],
-    )
-    .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let loc = r.headers()["location"].to_str().unwrap().to_string();
-    loc.split('/').nth(2).unwrap().to_string()
+    start_with(app, &app.client, service).await
 }
 
 async fn page(
@@ -34,14 +26,8 @@ async fn page(
     page: &str,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let path = format!("/antraege/{draft}/{page}");
-    form(app, &app.client, &path, &path, fields).await
+    page_with(app, &app.client, draft, page, fields).await
 }
-
-const PARKING: &str = "99058011012000";
-
-/// A 1×1 PNG.
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82";
 
 async fn upload(
     app: &TestApp,
@@ -51,90 +37,11 @@ async fn upload(
     name: &str,
     bytes: Vec<u8>,
 ) -> reqwest::Response {
-    let html = app
-        .get(&format!("/antraege/{draft}/{page}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let token = csrf(&html);
-    let part = reqwest::multipart::Part::bytes(bytes)
-        .file_name(name.to_string())
-        .mime_str("application/pdf")
-        .unwrap();
-    let form = reqwest::multipart::Form::new().part("file", part);
-    app.client
-        .post(app.url(&format!(
-            "/antraege/{draft}/{page}/datei/{field}?_csrf={token}"
-        )))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    upload_with(app, &app.client, draft, page, field, name, bytes).await
 }
 
 async fn fill_parking(app: &TestApp, draft: &str, plz: &str) {
-    let r = page(
-        app,
-        draft,
-        "person",
-        &[
-            ("given_name", "Erika"),
-            ("family_name", "Mustermann"),
-            ("birth_date.day", "27"),
-            ("birth_date.month", "3"),
-            ("birth_date.year", "1990"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        r.headers()["location"],
-        format!("/antraege/{draft}/address")
-    );
-    let r = page(
-        app,
-        draft,
-        "address",
-        &[
-            ("street", "Hauptstraße"),
-            ("house_number", "1"),
-            ("postal_code", plz),
-            ("place", "Ort"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        r.headers()["location"],
-        format!("/antraege/{draft}/vehicle")
-    );
-    let r = page(
-        app,
-        draft,
-        "vehicle",
-        &[("plate", "S-AB 1234"), ("keeper", "self")],
-    )
-    .await;
-    assert_eq!(
-        r.headers()["location"],
-        format!("/antraege/{draft}/evidence")
-    );
-    let r = upload(
-        app,
-        draft,
-        "evidence",
-        "registration_certificate",
-        "fahrzeugschein.png",
-        PNG.to_vec(),
-    )
-    .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let r = page(app, draft, "evidence", &[]).await;
-    assert_eq!(r.headers()["location"], format!("/antraege/{draft}/period"));
-    let r = page(app, draft, "period", &[("months", "12")]).await;
-    assert_eq!(
-        r.headers()["location"],
-        format!("/antraege/{draft}/pruefen")
-    );
+    fill_parking_with(app, &app.client, draft, plz).await
 }
 
 db_test!(

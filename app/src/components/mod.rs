@@ -4,6 +4,7 @@
 mod data;
 mod feedback;
 mod forms;
+mod thread;
 
 pub use data::{StepIndicator, SummaryList, SummaryRow, Table};
 pub use feedback::{Alert, AlertKind, ErrorSummary, FieldError, Tag, TagKind};
@@ -11,3 +12,4 @@ pub use forms::{
     Button, ButtonKind, Checkboxes, CsrfField, DateInput, DateValue, FileInput, Radios, Select,
     TextArea, TextInput,
 };
+pub use thread::{AttachmentView, MessageView, Thread, Timeline};

@@ -1,7 +1,10 @@
 pub mod account;
+pub mod admin;
 pub mod apply;
+pub mod backoffice;
 pub mod dev_components;
 pub mod dev_mail;
 pub mod error;
 pub mod home;
 pub mod legal;
+pub mod postbox;

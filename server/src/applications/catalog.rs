@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::definition::{self, Definition};
 use crate::db::Db;
@@ -53,8 +53,19 @@ fn search_text(d: &Definition) -> String {
 /// Imports a definition as a new version and makes it the current one.
 pub async fn import(db: &Db, text: &str) -> Result<(String, u32), ImportError> {
     let def = definition::parse(text).map_err(ImportError::Invalid)?;
-    let now = now_ms();
     let mut tx = db.begin_write().await?;
+    import_parsed(&mut tx, text, &def).await?;
+    tx.commit().await?;
+    Ok((def.service_key, def.version))
+}
+
+/// The import inside the caller's transaction, so that an audit entry can share it.
+pub async fn import_parsed(
+    conn: &mut AnyConnection,
+    text: &str,
+    def: &Definition,
+) -> Result<(), ImportError> {
+    let now = now_ms();
     sqlx::query(
         "INSERT INTO services (service_key, title_de, title_en, summary_de, summary_en, created_at)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (service_key) DO NOTHING",
@@ -65,7 +76,7 @@ pub async fn import(db: &Db, text: &str) -> Result<(String, u32), ImportError> {
     .bind(&def.summary.de)
     .bind(&def.summary.en)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     let inserted = sqlx::query(
         "INSERT INTO service_definitions (service_key, version, definition, imported_at)
@@ -75,14 +86,32 @@ pub async fn import(db: &Db, text: &str) -> Result<(String, u32), ImportError> {
     .bind(i64::from(def.version))
     .bind(text)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(ImportError::VersionExists {
-            key: def.service_key,
+            key: def.service_key.clone(),
             version: def.version,
         });
     }
+    make_current(conn, &def.service_key, Some(def)).await?;
+    Ok(())
+}
+
+/// Points the service at `def` (catalogue details included), or takes it out of the catalogue
+/// when no version is left to offer.
+async fn make_current(
+    conn: &mut AnyConnection,
+    key: &str,
+    def: Option<&Definition>,
+) -> sqlx::Result<()> {
+    let Some(def) = def else {
+        sqlx::query("UPDATE services SET current_version = NULL WHERE service_key = $1")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(());
+    };
     sqlx::query(
         "UPDATE services SET title_de = $1, title_en = $2, summary_de = $3, summary_en = $4,
             current_version = $5, search_text = $6, life_situations = $7
@@ -93,13 +122,68 @@ pub async fn import(db: &Db, text: &str) -> Result<(String, u32), ImportError> {
     .bind(&def.summary.de)
     .bind(&def.summary.en)
     .bind(i64::from(def.version))
-    .bind(search_text(&def))
+    .bind(search_text(def))
     .bind(def.life_situations.join(","))
-    .bind(&def.service_key)
-    .execute(&mut *tx)
+    .bind(key)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
-    Ok((def.service_key, def.version))
+    Ok(())
+}
+
+/// What retiring a version did to the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retired {
+    /// The version is retired; new applications use `Some(version)` (or none: the service left
+    /// the catalogue).
+    Done { current: Option<i64> },
+    /// No such version, or it was retired already.
+    NotFound,
+}
+
+/// Retires a version inside the caller's transaction. New drafts are only ever started on
+/// `current_version`, so it moves to the newest version still offered; drafts and cases keep
+/// the version they were started with (their definition stays stored and readable).
+pub async fn retire(conn: &mut AnyConnection, key: &str, version: i64) -> sqlx::Result<Retired> {
+    let changed = sqlx::query(
+        "UPDATE service_definitions SET retired_at = $1
+         WHERE service_key = $2 AND version = $3 AND retired_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(key)
+    .bind(version)
+    .execute(&mut *conn)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Ok(Retired::NotFound);
+    }
+    let newest = sqlx::query(
+        "SELECT version, definition FROM service_definitions
+         WHERE service_key = $1 AND retired_at IS NULL ORDER BY version DESC LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let def = match newest {
+        Some(r) => {
+            let text: String = r.try_get(1)?;
+            match definition::parse(&text) {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    tracing::error!(
+                        service = key,
+                        version = r.try_get::<i64, _>(0)?,
+                        "stored definition no longer parses; the service leaves the catalogue"
+                    );
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    make_current(conn, key, def.as_ref()).await?;
+    Ok(Retired::Done {
+        current: def.map(|d| i64::from(d.version)),
+    })
 }
 
 /// The stored text of a definition version (the current one when `version` is `None`).

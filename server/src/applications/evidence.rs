@@ -9,7 +9,6 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::answers::{self, files_key};
@@ -18,7 +17,6 @@ use super::web_form::{load_draft, render_with_problems, save_draft};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{see_other, Authed};
 use crate::state::AppState;
-use crate::time::now_ms;
 
 /// The file type decided by the first bytes, whatever name or type the browser claimed.
 pub fn sniff(head: &[u8]) -> Option<(&'static str, &'static str)> {
@@ -189,13 +187,6 @@ async fn receive(
     lang: Lang,
     fail: Fail<'_>,
 ) -> AppResult<Received> {
-    let used: Option<i64> =
-        sqlx::query_scalar("SELECT SUM(size) FROM documents WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(&state.db.pool)
-            .await
-            .unwrap_or(None);
-    let quota = i64::try_from(state.config.account_storage_mb * 1024 * 1024).unwrap_or(i64::MAX);
     let mut part = loop {
         match multipart.next_field().await {
             Ok(Some(p)) if p.name() == Some("file") => break p,
@@ -209,109 +200,25 @@ async fn receive(
             }
         }
     };
-    let raw_name = part.file_name().unwrap_or("").to_string();
-    let mut upload = state
-        .storage
-        .begin()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let mut kind: Option<(&str, &str)> = None;
-    let mut head: Vec<u8> = Vec::new();
-    let mut scan = PdfScriptScan::default();
-    loop {
-        let chunk = match part.chunk().await {
-            Ok(Some(c)) => c,
-            Ok(None) => break,
-            // The body limit cut the stream off: the file was too large.
-            Err(_) => {
-                return Ok(Err(fail(
-                    "form.v.file_too_large",
-                    &[("max", &(limit / 1024 / 1024).to_string())],
-                )))
-            }
-        };
-        size += chunk.len() as u64;
-        if size > limit {
-            return Ok(Err(fail(
-                "form.v.file_too_large",
-                &[("max", &(limit / 1024 / 1024).to_string())],
-            )));
-        }
-        if i64::try_from(size)
-            .unwrap_or(i64::MAX)
-            .saturating_add(used.unwrap_or(0))
-            > quota
-        {
-            return Ok(Err(t(lang, "form.v.file_quota").to_string()));
-        }
-        if kind.is_none() {
-            head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len().min(16))]);
-            if head.len() >= 8 || chunk.is_empty() {
-                match sniff(&head) {
-                    Some(k) if field.accepted().contains(&k.0) => kind = Some(k),
-                    _ => {
-                        return Ok(Err(fail(
-                            "form.v.file_type",
-                            &[("types", &field.accepted().join(", ").to_uppercase())],
-                        )))
-                    }
-                }
-            }
-        }
-        if kind.is_some_and(|k| k.0 == "pdf") {
-            scan.feed(&chunk);
-            if scan.found {
-                return Ok(Err(fail("form.v.file_script", &[])));
-            }
-        }
-        hasher.update(&chunk);
-        upload
-            .write(&chunk)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-    }
-    let Some((kind, content_type)) =
-        kind.or_else(|| sniff(&head).filter(|k| field.accepted().contains(&k.0)))
-    else {
-        return Ok(Err(if size == 0 {
-            fail("form.v.file_required", &[])
-        } else {
-            fail(
-                "form.v.file_type",
-                &[("types", &field.accepted().join(", ").to_uppercase())],
-            )
-        }));
-    };
-    let key = state
-        .storage
-        .commit(upload)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let doc_id = uuid::Uuid::new_v4().to_string();
-    let name = clean_name(&raw_name, kind);
-    let size = i64::try_from(size).unwrap_or(i64::MAX);
-    let inserted = sqlx::query(
-        "INSERT INTO documents (id, user_id, storage_key, file_name, content_type, size, sha256, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&doc_id)
-    .bind(user_id)
-    .bind(&key)
-    .bind(&name)
-    .bind(content_type)
-    .bind(size)
-    .bind(hex::encode(hasher.finalize()))
-    .bind(now_ms())
-    .execute(&state.db.pool)
-    .await;
-    if let Err(e) = inserted {
-        // Nothing half-stored stays behind.
-        let _ = state.storage.delete(&key).await;
-        return Err(e.into());
-    }
-    Ok(Ok((doc_id, name, size)))
+    let accepted = field.accepted();
+    let stored =
+        crate::backoffice::uploads::store_part(state, &mut part, &accepted, limit, Some(user_id))
+            .await?;
+    use crate::backoffice::uploads::Problem;
+    Ok(match stored {
+        Ok(s) => Ok((s.document_id, s.file_name, s.size)),
+        Err(Problem::TooLarge | Problem::TooMany) => Err(fail(
+            "form.v.file_too_large",
+            &[("max", &(limit / 1024 / 1024).to_string())],
+        )),
+        Err(Problem::Quota) => Err(t(lang, "form.v.file_quota").to_string()),
+        Err(Problem::Script) => Err(fail("form.v.file_script", &[])),
+        Err(Problem::Empty) => Err(fail("form.v.file_required", &[])),
+        Err(Problem::Type) => Err(fail(
+            "form.v.file_type",
+            &[("types", &accepted.join(", ").to_uppercase())],
+        )),
+    })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -418,9 +325,20 @@ pub async fn download(
         row.try_get(2)?,
         row.try_get(3)?,
     );
+    send_file(&state, &key, &name, &content_type, size).await
+}
+
+/// Streams a stored file as an attachment (never rendered inline by the browser).
+pub async fn send_file(
+    state: &AppState,
+    key: &str,
+    name: &str,
+    content_type: &str,
+    size: i64,
+) -> AppResult<Response> {
     let file = state
         .storage
-        .open(&key)
+        .open(key)
         .await
         .map_err(|_| AppError::NotFound)?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
@@ -428,7 +346,7 @@ pub async fn download(
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type)
+        HeaderValue::from_str(content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     let encoded: String = form_urlencoded::byte_serialize(name.as_bytes())

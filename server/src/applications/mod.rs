@@ -9,7 +9,7 @@ pub mod retention;
 pub mod routing;
 pub mod submit;
 
-mod views;
+pub(crate) mod views;
 mod web;
 mod web_form;
 

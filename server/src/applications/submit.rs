@@ -124,13 +124,30 @@ pub async fn submit(
     }
     let structured = serde_json::Value::Object(structured_map);
     let now = now_ms();
+    let applicant_name = format!(
+        "{} {}",
+        answers::text(&answers, "given_name").trim(),
+        answers::text(&answers, "family_name").trim()
+    )
+    .trim()
+    .chars()
+    .take(200)
+    .collect::<String>();
     let reference = Reference::generate();
     let case_id = uuid::Uuid::new_v4().to_string();
     let mut tx = db.begin_write().await?;
+    let processing_days: i64 = match &responsible {
+        Some(r) => sqlx::query_scalar("SELECT processing_days FROM postboxes WHERE id = $1")
+            .bind(&r.postbox_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(30),
+        None => 30,
+    };
     let inserted = sqlx::query(
         "INSERT INTO cases (id, reference, draft_id, user_id, service_key, version, answers, ags, postal_code,
-                            postbox_id, status, submitted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                            postbox_id, status, submitted_at, applicant_name, updated_at, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&case_id)
     .bind(reference.as_str())
@@ -144,6 +161,9 @@ pub async fn submit(
     .bind(responsible.as_ref().map(|r| r.postbox_id.clone()))
     .bind(if responsible.is_some() { "submitted" } else { "unrouted" })
     .bind(now)
+    .bind(&applicant_name)
+    .bind(now)
+    .bind(now + processing_days * 86_400_000)
     .execute(&mut *tx)
     .await;
     match inserted {
@@ -157,6 +177,17 @@ pub async fn submit(
         }
         Err(e) => return Err(e.into()),
     }
+    if let Some(r) = &responsible {
+        crate::backoffice::inbox::index_name(
+            &mut tx,
+            &r.postbox_id,
+            &case_id,
+            now,
+            &applicant_name,
+        )
+        .await?;
+    }
+    crate::backoffice::cases::event(&mut tx, &case_id, Some(user), "submitted", "", true).await?;
     for (doc, field) in &frozen_docs {
         sqlx::query(
             "INSERT INTO case_documents (case_id, document_id, field_id) VALUES ($1, $2, $3)",

@@ -304,7 +304,7 @@ pub async fn mine(State(state): State<AppState>, Authed(ctx, user): Authed) -> A
     .fetch_all(&state.db.pool)
     .await?;
     let cases = sqlx::query(&format!(
-        "SELECT c.reference, {title_col}, c.status, c.submitted_at FROM cases c
+        "SELECT c.reference, {title_col}, c.status, c.submitted_at, c.state FROM cases c
          JOIN services s ON s.service_key = c.service_key WHERE c.user_id = $1 ORDER BY c.submitted_at DESC LIMIT 100"
     ))
     .bind(&user.id)
@@ -329,10 +329,17 @@ pub async fn mine(State(state): State<AppState>, Authed(ctx, user): Authed) -> A
         .iter()
         .map(|r| {
             let status: String = r.try_get(2)?;
+            let state: String = r.try_get(4)?;
+            // Until an authority works on it, the case is simply "submitted".
+            let label = if status == "unrouted" || state == "received" {
+                t(lang, &format!("apply.status.{status}")).to_string()
+            } else {
+                t(lang, &format!("case.state.{state}")).to_string()
+            };
             Ok(CaseRow {
                 reference: r.try_get(0)?,
                 title: r.try_get(1)?,
-                status: t(lang, &format!("apply.status.{status}")).to_string(),
+                status: label,
                 submitted: format_ms(r.try_get(3)?),
             })
         })

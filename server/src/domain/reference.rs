@@ -42,6 +42,13 @@ impl Reference {
         Self::from_payload(&payload)
     }
 
+    /// The reference whose payload is `n` in base 32 (n < 32^8): distinct numbers give
+    /// distinct references, which seeding test data relies on.
+    pub fn from_number(n: u64) -> Self {
+        let payload: Vec<u32> = (0..8).rev().map(|i| ((n >> (5 * i)) & 31) as u32).collect();
+        Self::from_payload(&payload)
+    }
+
     fn from_payload(payload: &[u32]) -> Self {
         let mut chars: Vec<u8> = payload.iter().map(|&v| ALPHABET[v as usize]).collect();
         chars.push(check_char(payload));

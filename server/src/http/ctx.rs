@@ -45,6 +45,7 @@ impl Ctx {
             user: self.user.as_ref().map(|u| UserInfo {
                 email: u.email.clone(),
                 staff: u.role != Role::Citizen,
+                admin: u.role == Role::Admin,
             }),
             csrf: self.csrf.clone(),
         }

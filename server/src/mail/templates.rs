@@ -8,6 +8,9 @@ use super::OutgoingMail;
 pub enum Template<'a> {
     /// An administrator created a staff or citizen account for this address.
     AccountCreated { role: &'a str },
+    /// An administrator created a staff account (or sent a new link): the owner sets the
+    /// password through the single-use link, so nobody else ever knows it.
+    StaffInvitation { token: &'a str, role: &'a str },
     /// Confirm the address given at registration.
     VerifyEmail { token: &'a str },
     /// Someone registered with an address that has an account already.
@@ -29,6 +32,8 @@ pub enum Template<'a> {
         reference: &'a str,
         service: &'a str,
     },
+    /// Something new arrived in the citizen's postbox (never what it says).
+    NewPostboxItem { reference: &'a str },
 }
 
 type Parts = (&'static str, Vec<String>, Option<(&'static str, String)>);
@@ -47,6 +52,19 @@ fn parts(template: &Template<'_>, lang: Lang, base: &str) -> Parts {
                 p("mail.account_created.not_you"),
             ],
             Some(("mail.account_created.action", format!("{base}/anmelden"))),
+        ),
+        Template::StaffInvitation { token, role } => (
+            "admin.mail.subject",
+            vec![
+                tf(
+                    lang,
+                    "admin.mail.body",
+                    &[("role", t(lang, &format!("role.{role}")))],
+                ),
+                p("admin.mail.expiry"),
+                p("admin.mail.not_you"),
+            ],
+            Some(("admin.mail.action", format!("{base}/passwort-neu/{token}"))),
         ),
         Template::VerifyEmail { token } => (
             "mail.verify.subject",
@@ -132,6 +150,17 @@ fn parts(template: &Template<'_>, lang: Lang, base: &str) -> Parts {
                 p("mail.received.next"),
             ],
             Some(("mail.received.action", format!("{base}/konto/antraege"))),
+        ),
+        Template::NewPostboxItem { reference } => (
+            "mail.new_item.subject",
+            vec![
+                tf(lang, "mail.new_item.body", &[("reference", reference)]),
+                p("mail.new_item.privacy"),
+            ],
+            Some((
+                "mail.new_item.action",
+                format!("{base}/konto/postfach/{reference}"),
+            )),
         ),
         Template::AccountDeleted => ("mail.deleted.subject", vec![p("mail.deleted.body")], None),
     }
@@ -228,6 +257,10 @@ mod tests {
     fn every_template_is_translated_and_carries_no_placeholder() {
         let all = [
             Template::AccountCreated { role: "citizen" },
+            Template::StaffInvitation {
+                token: "tok",
+                role: "caseworker",
+            },
             Template::VerifyEmail { token: "tok" },
             Template::AlreadyRegistered,
             Template::ResetPassword { token: "tok" },
@@ -244,6 +277,9 @@ mod tests {
             Template::ApplicationReceived {
                 reference: "A7K-3M9-XQ2",
                 service: "Hundesteuer",
+            },
+            Template::NewPostboxItem {
+                reference: "A7K-3M9-XQ2",
             },
         ];
         for lang in Lang::ALL {

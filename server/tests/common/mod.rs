@@ -6,6 +6,8 @@
     reason = "each test binary uses a different part of the harness"
 )]
 
+pub mod apply;
+
 use std::path::PathBuf;
 
 use amtsweg_server::config::{Config, Mode};

@@ -36,6 +36,7 @@ pub fn my_applications(ctx: &PageCtx, drafts: Vec<DraftRow>, cases: Vec<CaseRow>
                                     <a class="kern-link" href=format!("/vorgaenge/{}/zusammenfassung", c.reference)>{c.title}</a>
                                     " "<Tag kind=TagKind::Info text=c.status/>
                                     <br/><span class="aw-muted">{format!("{} · {}", c.reference, c.submitted)}</span>
+                                    <br/><a class="kern-link" href=format!("/konto/postfach/{}", c.reference)>{tr("apply.mine.thread")}<span class="aw-sr-only">{format!(" {}", c.reference)}</span></a>
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -1,0 +1,309 @@
+//! The caseworker's inbox: tabs, filters, search and keyset pagination that stays fast with a
+//! million cases (every query walks an index in order and stops after one page).
+
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::time::now_ms;
+
+pub const PAGE_SIZE: i64 = 25;
+/// Tab counts stop here ("1000+"): counting a million rows on every page view is not worth it.
+pub const COUNT_CAP: i64 = 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    New,
+    Mine,
+    Waiting,
+    Overdue,
+    All,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [Tab::New, Tab::Mine, Tab::Waiting, Tab::Overdue, Tab::All];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tab::New => "neu",
+            Tab::Mine => "meine",
+            Tab::Waiting => "wartend",
+            Tab::Overdue => "ueberfaellig",
+            Tab::All => "alle",
+        }
+    }
+
+    pub fn parse(s: &str) -> Tab {
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .unwrap_or(Tab::New)
+    }
+
+    /// The tab's condition on `c` (parameters: $1 postbox, $2 user, $3 now).
+    fn condition(self) -> &'static str {
+        match self {
+            Tab::New => "c.state = 'received'",
+            Tab::Mine => "c.assignee_id = $2 AND c.state IN ('received', 'in_progress', 'awaiting_citizen')",
+            Tab::Waiting => "c.state = 'awaiting_citizen'",
+            Tab::Overdue => "((c.state IN ('received', 'in_progress') AND c.due_at < $3) OR (c.state = 'awaiting_citizen' AND c.reply_due_at < $3))",
+            Tab::All => "1 = 1",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub service: String,
+    pub state: String,
+    pub assignee: String,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// Reference number or words of the applicant's name.
+    pub search: String,
+    pub newest_first: bool,
+    /// Keyset cursor: (submitted_at, id) of the last row of the previous page.
+    pub after: Option<(i64, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Row_ {
+    pub id: String,
+    pub reference: String,
+    pub service_key: String,
+    pub applicant_name: String,
+    pub state: String,
+    pub assignee: Option<String>,
+    pub submitted_at: i64,
+    pub due_at: i64,
+    pub reply_due_at: Option<i64>,
+    pub unread: i64,
+}
+
+pub struct Page {
+    pub rows: Vec<Row_>,
+    /// Cursor of the next page, if there is one.
+    pub next: Option<(i64, String)>,
+}
+
+/// Lower-cased words of a name, as stored in `case_search` and matched by prefix.
+pub fn name_terms(name: &str) -> Vec<String> {
+    let mut terms: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase().chars().take(40).collect())
+        .collect();
+    terms.sort();
+    terms.dedup();
+    terms.truncate(8);
+    terms
+}
+
+/// The exclusive upper bound of all strings that start with `prefix` (byte order).
+pub fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+pub async fn page(
+    db: &Db,
+    postbox: &str,
+    user_id: &str,
+    tab: Tab,
+    q: &Query,
+) -> sqlx::Result<Page> {
+    let now = now_ms();
+    let reference = crate::domain::Reference::parse(q.search.trim());
+    let terms = if reference.is_some() {
+        Vec::new()
+    } else {
+        name_terms(&q.search)
+    };
+    let order = if q.newest_first { "DESC" } else { "ASC" };
+    let cmp = if q.newest_first { "<" } else { ">" };
+    // With a name, the search table leads (its index is per postbox and word); otherwise the
+    // inbox index of the tab.
+    let (from, key_t, key_id) = if terms.is_empty() {
+        ("cases c", "c.submitted_at", "c.id")
+    } else {
+        (
+            "case_search s JOIN cases c ON c.id = s.case_id",
+            "s.submitted_at",
+            "s.case_id",
+        )
+    };
+    let mut sql = format!(
+        "SELECT c.id, c.reference, c.service_key, c.applicant_name, c.state, u.email, c.submitted_at,
+                c.due_at, c.reply_due_at, c.staff_unread
+         FROM {from} LEFT JOIN users u ON u.id = c.assignee_id
+         WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3)",
+        tab.condition()
+    );
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut n = 3;
+    let mut push = |sql: &mut String, clause: &str, b: Bind| {
+        n += 1;
+        sql.push_str(&clause.replace('?', &format!("${n}")));
+        binds.push(b);
+    };
+    if let Some(first) = terms.first() {
+        push(
+            &mut sql,
+            " AND s.postbox_id = $1 AND s.term >= ?",
+            Bind::S(first.clone()),
+        );
+        push(&mut sql, " AND s.term < ?", Bind::S(prefix_end(first)));
+        for t in terms.iter().skip(1) {
+            push(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM case_search s2 WHERE s2.case_id = c.id AND s2.term >= ?",
+                Bind::S(t.clone()),
+            );
+            push(&mut sql, " AND s2.term < ?)", Bind::S(prefix_end(t)));
+        }
+    }
+    if let Some(r) = &reference {
+        push(&mut sql, " AND c.reference = ?", Bind::S(r.to_string()));
+    }
+    if !q.service.is_empty() {
+        push(
+            &mut sql,
+            " AND c.service_key = ?",
+            Bind::S(q.service.clone()),
+        );
+    }
+    if !q.state.is_empty() {
+        push(&mut sql, " AND c.state = ?", Bind::S(q.state.clone()));
+    }
+    if !q.assignee.is_empty() {
+        push(
+            &mut sql,
+            " AND c.assignee_id = ?",
+            Bind::S(q.assignee.clone()),
+        );
+    }
+    if let Some(f) = q.from_ms {
+        push(&mut sql, &format!(" AND {key_t} >= ?"), Bind::I(f));
+    }
+    if let Some(t) = q.to_ms {
+        push(&mut sql, &format!(" AND {key_t} < ?"), Bind::I(t));
+    }
+    if let Some((t, id)) = &q.after {
+        n += 2;
+        sql.push_str(&format!(
+            " AND ({key_t}, {key_id}) {cmp} (${}, ${})",
+            n - 1,
+            n
+        ));
+        binds.push(Bind::I(*t));
+        binds.push(Bind::S(id.clone()));
+    }
+    sql.push_str(&format!(
+        " ORDER BY {key_t} {order}, {key_id} {order} LIMIT {}",
+        PAGE_SIZE + 1
+    ));
+    let mut query = sqlx::query(&sql).bind(postbox).bind(user_id).bind(now);
+    for b in binds {
+        query = match b {
+            Bind::S(s) => query.bind(s),
+            Bind::I(i) => query.bind(i),
+        };
+    }
+    let rows = query.fetch_all(&db.pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(Row_ {
+            id: r.try_get(0)?,
+            reference: r.try_get(1)?,
+            service_key: r.try_get(2)?,
+            applicant_name: r.try_get(3)?,
+            state: r.try_get(4)?,
+            assignee: r.try_get(5)?,
+            submitted_at: r.try_get(6)?,
+            due_at: r.try_get(7)?,
+            reply_due_at: r.try_get(8)?,
+            unread: r.try_get(9)?,
+        });
+    }
+    let next = if out.len() as i64 > PAGE_SIZE {
+        out.truncate(PAGE_SIZE as usize);
+        out.last().map(|r| (r.submitted_at, r.id.clone()))
+    } else {
+        None
+    };
+    Ok(Page { rows: out, next })
+}
+
+enum Bind {
+    S(String),
+    I(i64),
+}
+
+/// Cases per tab, each counted up to `COUNT_CAP`.
+pub async fn counts(db: &Db, postbox: &str, user_id: &str) -> sqlx::Result<Vec<(Tab, i64)>> {
+    let now = now_ms();
+    let mut out = Vec::new();
+    for tab in Tab::ALL {
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3) LIMIT {COUNT_CAP}) x",
+            tab.condition()
+        );
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(postbox)
+            .bind(user_id)
+            .bind(now)
+            .fetch_one(&db.pool)
+            .await?;
+        out.push((tab, n));
+    }
+    Ok(out)
+}
+
+/// Writes the search words of a case (at submission; forwarding moves them along).
+pub async fn index_name(
+    conn: &mut sqlx::AnyConnection,
+    postbox: &str,
+    case_id: &str,
+    submitted_at: i64,
+    name: &str,
+) -> sqlx::Result<()> {
+    for term in name_terms(name) {
+        sqlx::query(
+            "INSERT INTO case_search (postbox_id, term, submitted_at, case_id) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(postbox)
+        .bind(term)
+        .bind(submitted_at)
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names_become_lower_case_words() {
+        assert_eq!(
+            name_terms("Anna-Lena  MÜLLER"),
+            vec!["anna", "lena", "müller"]
+        );
+        assert!(name_terms("  ").is_empty());
+        assert_eq!(Tab::parse("wartend"), Tab::Waiting);
+        assert_eq!(Tab::parse("whatever"), Tab::New);
+    }
+
+    proptest! {
+        #[test]
+        fn every_word_lies_within_its_own_prefix_range(name in "\\PC{0,60}") {
+            for t in name_terms(&name) {
+                prop_assert!(t.as_str() >= t.as_str() && t < prefix_end(&t));
+                let shorter: String = t.chars().take(2).collect();
+                prop_assert!(t.as_str() >= shorter.as_str() && t < prefix_end(&shorter));
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Storing one uploaded file from a multipart stream: chunk by chunk to storage (never whole
+//! in memory), typed by content, hashed, PDF script refused, size and quota enforced. Used by
+//! evidence uploads in forms and by attachments to messages and replies.
+
+use axum::extract::multipart::{Field, Multipart};
+use sha2::{Digest, Sha256};
+
+use crate::applications::evidence::{clean_name, sniff, PdfScriptScan};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::time::now_ms;
+
+/// Why a file was not stored; each becomes a translated message at the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    TooLarge,
+    Type,
+    Script,
+    Quota,
+    Empty,
+    /// More files than one message may carry.
+    TooMany,
+}
+
+#[derive(Clone, Debug)]
+pub struct Stored {
+    pub document_id: String,
+    pub file_name: String,
+    pub size: i64,
+}
+
+/// Stores one multipart part as a document owned by `owner` (a citizen; `None` for staff
+/// attachments, which count against no citizen's quota).
+pub async fn store_part(
+    state: &AppState,
+    part: &mut Field<'_>,
+    accepted: &[&str],
+    limit: u64,
+    owner: Option<&str>,
+) -> AppResult<Result<Stored, Problem>> {
+    let (used, quota) = match owner {
+        Some(uid) => {
+            let used: Option<i64> =
+                sqlx::query_scalar("SELECT SUM(size) FROM documents WHERE user_id = $1")
+                    .bind(uid)
+                    .fetch_one(&state.db.pool)
+                    .await
+                    .unwrap_or(None);
+            (
+                used.unwrap_or(0),
+                i64::try_from(state.config.account_storage_mb * 1024 * 1024).unwrap_or(i64::MAX),
+            )
+        }
+        None => (0, i64::MAX),
+    };
+    let raw_name = part.file_name().unwrap_or("").to_string();
+    let mut upload = state
+        .storage
+        .begin()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut kind: Option<(&str, &str)> = None;
+    let mut head: Vec<u8> = Vec::new();
+    let mut scan = PdfScriptScan::default();
+    loop {
+        let chunk = match part.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            // The body limit cut the stream off: the file was too large.
+            Err(_) => return Ok(Err(Problem::TooLarge)),
+        };
+        size += chunk.len() as u64;
+        if size > limit {
+            return Ok(Err(Problem::TooLarge));
+        }
+        if i64::try_from(size).unwrap_or(i64::MAX).saturating_add(used) > quota {
+            return Ok(Err(Problem::Quota));
+        }
+        if kind.is_none() {
+            head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len().min(16))]);
+            if head.len() >= 8 || chunk.is_empty() {
+                match sniff(&head) {
+                    Some(k) if accepted.contains(&k.0) => kind = Some(k),
+                    _ => return Ok(Err(Problem::Type)),
+                }
+            }
+        }
+        if kind.is_some_and(|k| k.0 == "pdf") {
+            scan.feed(&chunk);
+            if scan.found {
+                return Ok(Err(Problem::Script));
+            }
+        }
+        hasher.update(&chunk);
+        upload
+            .write(&chunk)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
+    let Some((kind, content_type)) =
+        kind.or_else(|| sniff(&head).filter(|k| accepted.contains(&k.0)))
+    else {
+        return Ok(Err(if size == 0 {
+            Problem::Empty
+        } else {
+            Problem::Type
+        }));
+    };
+    let key = state
+        .storage
+        .commit(upload)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let doc_id = uuid::Uuid::new_v4().to_string();
+    let name = clean_name(&raw_name, kind);
+    let size = i64::try_from(size).unwrap_or(i64::MAX);
+    let inserted = sqlx::query(
+        "INSERT INTO documents (id, user_id, storage_key, file_name, content_type, size, sha256, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&doc_id)
+    .bind(owner)
+    .bind(&key)
+    .bind(&name)
+    .bind(content_type)
+    .bind(size)
+    .bind(hex::encode(hasher.finalize()))
+    .bind(now_ms())
+    .execute(&state.db.pool)
+    .await;
+    if let Err(e) = inserted {
+        // Nothing half-stored stays behind.
+        let _ = state.storage.delete(&key).await;
+        return Err(e.into());
+    }
+    Ok(Ok(Stored {
+        document_id: doc_id,
+        file_name: name,
+        size,
+    }))
+}
+
+/// A message form sent as multipart: its text fields, the files stored from its `files`
+/// parts, and the first problem with a file (the text is kept either way).
+pub struct MessageForm {
+    pub fields: std::collections::HashMap<String, String>,
+    pub stored: Vec<Stored>,
+    pub problem: Option<Problem>,
+}
+
+/// Most files one message may carry, and the longest text field kept.
+pub const MAX_ATTACHMENTS: usize = 10;
+const MAX_FIELD_CHARS: usize = 20_000;
+
+pub async fn read_message_form(
+    state: &AppState,
+    multipart: &mut Multipart,
+    owner: Option<&str>,
+) -> AppResult<MessageForm> {
+    let limit = state.config.max_upload_mb.min(50) * 1024 * 1024;
+    let accepted = ["pdf", "jpeg", "png"];
+    let mut form = MessageForm {
+        fields: Default::default(),
+        stored: Vec::new(),
+        problem: None,
+    };
+    loop {
+        let mut part = match multipart.next_field().await {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(_) => {
+                form.problem.get_or_insert(Problem::TooLarge);
+                break;
+            }
+        };
+        let name = part.name().unwrap_or("").to_string();
+        if name == "files" {
+            // A file input left empty still sends a part, with no name and no bytes.
+            if part.file_name().unwrap_or("").is_empty() {
+                let _ = part.bytes().await;
+                continue;
+            }
+            if form.problem.is_some() || form.stored.len() >= MAX_ATTACHMENTS {
+                form.problem.get_or_insert(Problem::TooMany);
+                let _ = part.bytes().await;
+                continue;
+            }
+            match store_part(state, &mut part, &accepted, limit, owner).await? {
+                Ok(s) => form.stored.push(s),
+                Err(p) => form.problem = Some(p),
+            }
+        } else if form.fields.len() < 32 {
+            let text = match part.text().await {
+                Ok(t) => t,
+                Err(_) => {
+                    form.problem.get_or_insert(Problem::TooLarge);
+                    break;
+                }
+            };
+            form.fields
+                .insert(name, text.chars().take(MAX_FIELD_CHARS).collect());
+        }
+    }
+    Ok(form)
+}
+
+/// Removes documents stored for a message that was then not sent (the text had mistakes).
+pub async fn discard(state: &AppState, stored: &[Stored]) {
+    for s in stored {
+        if let Ok(Some(key)) =
+            sqlx::query_scalar::<_, String>("SELECT storage_key FROM documents WHERE id = $1")
+                .bind(&s.document_id)
+                .fetch_optional(&state.db.pool)
+                .await
+        {
+            let _ = sqlx::query("DELETE FROM documents WHERE id = $1")
+                .bind(&s.document_id)
+                .execute(&state.db.pool)
+                .await;
+            let _ = state.storage.delete(&key).await;
+        }
+    }
+}

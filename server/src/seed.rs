@@ -1,0 +1,192 @@
+//! Synthetic cases for measuring the inbox at scale (`amtsweg seed cases`). Never used by the
+//! portal itself: the cases are plausible but invented, and go into one postbox of the demo data.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::backoffice::inbox::name_terms;
+use crate::db::Db;
+use crate::domain::Reference;
+use crate::time::now_ms;
+
+const GIVEN: [&str; 24] = [
+    "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannah", "Ilse", "Jonas", "Karl",
+    "Lena", "Mia", "Noah", "Olga", "Paul", "Quirin", "Rosa", "Sofia", "Tim", "Ute", "Vera",
+    "Wilhelm", "Yusuf",
+];
+const FAMILY: [&str; 40] = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Schäfer",
+    "Koch",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+    "Schmitz",
+    "Krause",
+    "Meier",
+    "Lehmann",
+    "Schmid",
+    "Schulze",
+    "Maier",
+    "Köhler",
+    "Herrmann",
+    "König",
+    "Walter",
+    "Mayer",
+    "Huber",
+];
+const STATES: [(&str, u32); 6] = [
+    ("received", 10),
+    ("in_progress", 40),
+    ("awaiting_citizen", 10),
+    ("approved", 20),
+    ("rejected", 15),
+    ("closed", 5),
+];
+const BATCH: usize = 400;
+
+/// Inserts `count` cases into `postbox` for the parking permit service, spread over the last
+/// two years, with names (searchable) and states; a fixed seed makes runs comparable.
+/// Returns the number of cases inserted. Needs the demo data (service and postbox).
+pub async fn cases(
+    db: &Db,
+    postbox: &str,
+    count: usize,
+    assignee: Option<&str>,
+) -> anyhow::Result<usize> {
+    let service = "99058011012000";
+    let version: i64 =
+        sqlx::query_scalar("SELECT current_version FROM services WHERE service_key = $1")
+            .bind(service)
+            .fetch_optional(&db.pool)
+            .await?
+            .flatten()
+            .ok_or_else(|| anyhow::anyhow!("load the demo data first (amtsweg demo)"))?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(&db.pool)
+        .await?;
+    let mut rng = StdRng::seed_from_u64(2026 + existing as u64);
+    let now = now_ms();
+    let two_years = 2 * 365 * 86_400_000_i64;
+    let mut done = 0;
+    while done < count {
+        let n = BATCH.min(count - done);
+        let mut tx = db.begin_write().await?;
+        let mut case_sql = String::from(
+            "INSERT INTO cases (id, reference, draft_id, user_id, service_key, version, answers, ags, postal_code,
+                                postbox_id, status, submitted_at, state, assignee_id, applicant_name, updated_at, due_at) VALUES ",
+        );
+        let mut search_sql = String::from(
+            "INSERT INTO case_search (postbox_id, term, submitted_at, case_id) VALUES ",
+        );
+        let mut rows = Vec::with_capacity(n);
+        let mut terms = Vec::new();
+        for i in 0..n {
+            let number = (existing as u64) + (done + i) as u64 + 1_000_000_000;
+            let id = uuid::Uuid::new_v4().to_string();
+            let name = format!(
+                "{} {}",
+                GIVEN[rng.gen_range(0..GIVEN.len())],
+                FAMILY[rng.gen_range(0..FAMILY.len())]
+            );
+            let at = now - rng.gen_range(0..two_years);
+            let mut pick = rng.gen_range(0..100);
+            let state = STATES
+                .iter()
+                .find(|(_, w)| {
+                    if pick < *w {
+                        true
+                    } else {
+                        pick -= w;
+                        false
+                    }
+                })
+                .map(|(s, _)| *s)
+                .unwrap_or("received");
+            let mine = assignee.filter(|_| state != "received" && rng.gen_bool(0.3));
+            for t in name_terms(&name) {
+                terms.push((t, at, id.clone()));
+            }
+            rows.push((
+                id,
+                Reference::from_number(number).to_string(),
+                name,
+                at,
+                state,
+                mine,
+            ));
+        }
+        for i in 0..n {
+            let b = i * 9;
+            case_sql.push_str(&format!(
+                "{}(${}, ${}, ${}, NULL, '{service}', {version}, '{{}}', '08111000', '70173', ${}, 'submitted', ${}, ${}, ${}, ${}, ${}, ${})",
+                if i == 0 { "" } else { ", " },
+                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 5, b + 9
+            ));
+        }
+        let mut q = sqlx::query(&case_sql);
+        for (id, reference, name, at, state, mine) in &rows {
+            q = q
+                .bind(id.clone())
+                .bind(reference.clone())
+                .bind(format!("seed-{id}"))
+                .bind(postbox.to_string())
+                .bind(*at)
+                .bind(state.to_string())
+                .bind(mine.map(str::to_string))
+                .bind(name.clone())
+                .bind(*at + 30 * 86_400_000);
+        }
+        q.execute(&mut *tx).await?;
+        for (i, _) in terms.iter().enumerate() {
+            let b = i * 4;
+            search_sql.push_str(&format!(
+                "{}(${}, ${}, ${}, ${})",
+                if i == 0 { "" } else { ", " },
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4
+            ));
+        }
+        let mut q = sqlx::query(&search_sql);
+        for (t, at, id) in &terms {
+            q = q
+                .bind(postbox.to_string())
+                .bind(t.clone())
+                .bind(*at)
+                .bind(id.clone());
+        }
+        q.execute(&mut *tx).await?;
+        tx.commit().await?;
+        done += n;
+    }
+    if db.backend == crate::db::Backend::Postgres {
+        sqlx::query("ANALYZE cases").execute(&db.pool).await?;
+        sqlx::query("ANALYZE case_search").execute(&db.pool).await?;
+    } else {
+        sqlx::query("ANALYZE").execute(&db.pool).await?;
+    }
+    Ok(done)
+}

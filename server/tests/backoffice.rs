@@ -1,0 +1,624 @@
+//! The back office on SQLite and PostgreSQL: a case from submission through a request for
+//! information and the citizen's answer to a decision, forwarding, templates, the audit trail,
+//! and an access matrix in which nobody reaches anything that is not theirs.
+
+mod common;
+
+use amtsweg_server::accounts::users::{self, NewUser};
+use amtsweg_server::domain::{Email, Role};
+use amtsweg_server::secret::Secret;
+use common::apply::{submit_parking, PNG};
+use common::{csrf, form, login, registered, Backend, TestApp, PW};
+
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A verified staff account, logged in on a client of its own.
+async fn staff(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    postboxes: &[(&str, &str)],
+) -> reqwest::Client {
+    let user = NewUser {
+        email: Email::parse(email).unwrap(),
+        password: Secret::new(PW.to_string()),
+        role,
+        lang: amtsweg_app::i18n::Lang::De,
+        verified: true,
+    };
+    let id = users::create(&app.state.db, user, "http://localhost", false)
+        .await
+        .unwrap();
+    for (postbox, member_role) in postboxes {
+        sqlx::query("INSERT INTO memberships (postbox_id, user_id, role, created_at) VALUES ($1, $2, $3, 0)")
+            .bind(*postbox)
+            .bind(&id)
+            .bind(*member_role)
+            .execute(&app.state.db.pool)
+            .await
+            .unwrap();
+    }
+    let (client, _) = app.other_client();
+    assert_eq!(login(app, &client, email, PW).await.status(), 303);
+    client
+}
+
+/// A registered citizen logged in on a client of its own.
+async fn citizen(app: &TestApp, email: &str) -> reqwest::Client {
+    registered(app, email).await;
+    let (client, _) = app.other_client();
+    assert_eq!(login(app, &client, email, PW).await.status(), 303);
+    client
+}
+
+async fn text(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String) {
+    let r = client.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Posts a multipart form (token from `page`) with text fields and files.
+async fn multipart(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &[u8])],
+) -> reqwest::Response {
+    let (_, html) = text(app, client, page).await;
+    let token = csrf(&html);
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (name, bytes) in files {
+        form = form.part(
+            "files",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
+    client
+        .post(app.url(&format!("{action}?_csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn in_a_week() -> String {
+    let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(7);
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The first link in `html` that starts with `prefix`.
+fn href(html: &str, prefix: &str) -> String {
+    let needle = format!("href=\"{prefix}");
+    let i = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no link {prefix}"))
+        + 6;
+    html[i..].split('"').next().unwrap().to_string()
+}
+
+db_test!(a_case_from_submission_to_decision, |app| {
+    amtsweg_server::demo::load(&app.state.db, "http://localhost")
+        .await
+        .unwrap();
+    let anna = citizen(&app, "anna@example.org").await;
+    let reference = submit_parking(&app, &anna, "70173").await;
+    let cw = staff(
+        &app,
+        "cw@stuttgart.example",
+        Role::Caseworker,
+        &[("p-stuttgart-parken", "lead")],
+    )
+    .await;
+
+    // The inbox lists the new case; search finds it by name prefix and by reference.
+    let (s, home) = text(&app, &cw, "/verwaltung").await;
+    assert_eq!(s, 200);
+    assert!(
+        home.contains("Parkraummanagement") && home.contains("Neue Vorgänge: 1"),
+        "{home}"
+    );
+    let inbox = "/verwaltung/postfach/p-stuttgart-parken";
+    let (_, page) = text(&app, &cw, inbox).await;
+    assert!(page.contains(&reference) && page.contains("Erika Mustermann"));
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=musterm")).await;
+    assert!(page.contains(&reference));
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=schmidt")).await;
+    assert!(!page.contains(&reference));
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q={reference}")).await;
+    assert!(page.contains(&reference));
+    let (s, page) = text(&app, &cw, &format!("{inbox}?tab=alle&from=23.11.2026")).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("Format JJJJ-MM-TT"),
+        "a bad date is explained"
+    );
+
+    // The case page shows the answers as submitted and the evidence; the read is audited.
+    let case = format!("/verwaltung/vorgaenge/{reference}");
+    let (s, page) = text(&app, &cw, &case).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("S-AB 1234") && page.contains("fahrzeugschein.png"));
+    let evidence = href(&page, &format!("{case}/dokumente/"));
+    let r = cw.get(app.url(&evidence)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
+    let reads: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ('case.view', 'document.download') AND actor_label = 'cw@stuttgart.example'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(reads, 2);
+
+    // Take it, then ask for information; a missing deadline keeps the text.
+    let r = form(&app, &cw, &case, &format!("{case}/uebernehmen"), &[]).await;
+    assert_eq!(r.status(), 303);
+    let r = multipart(
+        &app,
+        &cw,
+        &case,
+        &format!("{case}/nachricht"),
+        &[
+            ("kind", "request"),
+            ("body", "Bitte Meldebescheinigung nachreichen."),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Bitte Meldebescheinigung nachreichen.")
+            && page.contains("Frist in der Zukunft")
+    );
+    let mails = app.mail_count("anna@example.org");
+    let r = multipart(
+        &app,
+        &cw,
+        &case,
+        &format!("{case}/nachricht"),
+        &[
+            ("kind", "request"),
+            ("body", "Bitte Meldebescheinigung nachreichen."),
+            ("deadline", &in_a_week()),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let mail = app.mail_text("anna@example.org", mails).await;
+    assert!(
+        mail.contains(&reference) && !mail.contains("Meldebescheinigung"),
+        "no content in mail: {mail}"
+    );
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=wartend")).await;
+    assert!(page.contains(&reference));
+
+    // The citizen reads it in the postbox and answers with an upload.
+    let (_, list) = text(&app, &anna, "/konto/postfach").await;
+    assert!(list.contains(&reference) && list.contains("1 ungelesen"));
+    let thread = format!("/konto/postfach/{reference}");
+    let (_, page) = text(&app, &anna, &thread).await;
+    assert!(
+        page.contains("Bitte Meldebescheinigung nachreichen.")
+            && !page.contains("Parkraummanagement")
+    );
+    assert!(
+        page.contains("Landeshauptstadt Stuttgart"),
+        "authority with contact details"
+    );
+    let reply_action = {
+        let i = page
+            .find(&format!("action=\"{thread}/antwort/"))
+            .expect("reply form")
+            + 8;
+        page[i..].split('?').next().unwrap().to_string()
+    };
+    let r = multipart(
+        &app,
+        &anna,
+        &thread,
+        &reply_action,
+        &[("body", "")],
+        &[("meldung.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(r.status(), 422, "empty answer refused");
+    let r = multipart(
+        &app,
+        &anna,
+        &thread,
+        &reply_action,
+        &[("body", "Anbei.")],
+        &[("meldung.exe", b"MZ\x90\x00binary")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text().await.unwrap().contains("Anbei."),
+        "text kept when a file is refused"
+    );
+    let r = multipart(
+        &app,
+        &anna,
+        &thread,
+        &reply_action,
+        &[("body", "Anbei die Bescheinigung.")],
+        &[("meldung.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, list) = text(&app, &anna, "/konto/postfach").await;
+    assert!(!list.contains("ungelesen"));
+
+    // Back in the caseworker's queue, with the reply marked and its file downloadable.
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=meine")).await;
+    assert!(page.contains(&reference) && page.contains("Neue Antwort"));
+    let (_, page) = text(&app, &cw, &case).await;
+    assert!(page.contains("Anbei die Bescheinigung.") && page.contains("In Bearbeitung"));
+    let reply_file = {
+        let i = page.find("meldung.pdf").expect("reply attachment listed");
+        let start = page[..i].rfind("href=\"").unwrap() + 6;
+        page[start..].split('"').next().unwrap().to_string()
+    };
+    let r = cw.get(app.url(&reply_file)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
+
+    // A template, then the decision with a notice attached.
+    let tpl = "/verwaltung/postfach/p-stuttgart-parken/vorlagen";
+    let r = form(
+        &app,
+        &cw,
+        tpl,
+        tpl,
+        &[
+            ("title", "Bewilligung"),
+            ("body", "Ihr Antrag wird bewilligt."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = form(
+        &app,
+        &cw,
+        tpl,
+        tpl,
+        &[("title", "Bewilligung"), ("body", "doppelt")],
+    )
+    .await;
+    assert_eq!(r.status(), 422, "duplicate title is a form error");
+    let (_, page) = text(&app, &cw, &case).await;
+    let tpl_id = {
+        let i = page.find("name=\"vorlage\"").unwrap();
+        let rest = &page[i..];
+        let j = rest.find("<option value=\"").unwrap() + 15;
+        let rest = &rest[j..];
+        let k = rest.find("<option value=\"").unwrap() + 15;
+        rest[k..].split('"').next().unwrap().to_string()
+    };
+    let (_, page) = text(&app, &cw, &format!("{case}?vorlage={tpl_id}")).await;
+    assert!(page.contains("Ihr Antrag wird bewilligt.</textarea>"));
+    let r = multipart(
+        &app,
+        &cw,
+        &case,
+        &format!("{case}/nachricht"),
+        &[
+            ("kind", "decision"),
+            ("body", "Ihr Antrag wird bewilligt."),
+            ("outcome", "approved"),
+        ],
+        &[("bescheid.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (_, page) = text(&app, &anna, &thread).await;
+    assert!(page.contains("Ihr Antrag wird bewilligt.") && page.contains("Bewilligt"));
+    let notice = href(&page, &format!("{thread}/dokumente/"));
+    let r = anna.get(app.url(&notice)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // A decided case cannot be decided again.
+    let r = multipart(
+        &app,
+        &cw,
+        &case,
+        &format!("{case}/nachricht"),
+        &[
+            ("kind", "decision"),
+            ("body", "Doch nicht."),
+            ("outcome", "rejected"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+
+    // Notes stay internal.
+    let r = form(
+        &app,
+        &cw,
+        &case,
+        &format!("{case}/notiz"),
+        &[("note", "Geheim: Rückruf erledigt")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = text(&app, &anna, &thread).await;
+    assert!(!page.contains("Geheim"));
+    let (_, page) = text(&app, &cw, &case).await;
+    assert!(page.contains("Geheim: Rückruf erledigt"));
+
+    // Every staff action is in the audit log, which refuses changes.
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT action FROM audit_log ORDER BY action")
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    for a in [
+        "case.take",
+        "case.request",
+        "case.decision",
+        "case.note",
+        "case.view",
+        "template.create",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+    assert!(sqlx::query("UPDATE audit_log SET action = 'x'")
+        .execute(&app.state.db.pool)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit_log")
+        .execute(&app.state.db.pool)
+        .await
+        .is_err());
+});
+
+db_test!(forwarding_tells_the_citizen_who_handles_it_now, |app| {
+    amtsweg_server::demo::load(&app.state.db, "http://localhost")
+        .await
+        .unwrap();
+    let anna = citizen(&app, "anna@example.org").await;
+    let reference = submit_parking(&app, &anna, "70173").await;
+    let cw = staff(
+        &app,
+        "cw@stuttgart.example",
+        Role::Caseworker,
+        &[("p-stuttgart-parken", "caseworker")],
+    )
+    .await;
+    let berlin = staff(
+        &app,
+        "cw@berlin.example",
+        Role::Caseworker,
+        &[("p-berlin-mitte-buergeramt", "caseworker")],
+    )
+    .await;
+    let case = format!("/verwaltung/vorgaenge/{reference}");
+    let r = form(
+        &app,
+        &cw,
+        &case,
+        &format!("{case}/weiterleiten"),
+        &[("postbox", "p-berlin-mitte-buergeramt"), ("reason", "")],
+    )
+    .await;
+    assert_eq!(r.status(), 422, "a reason is required");
+    let r = form(
+        &app,
+        &cw,
+        &case,
+        &format!("{case}/weiterleiten"),
+        &[
+            ("postbox", "p-berlin-mitte-buergeramt"),
+            ("reason", "Wohnsitz in Berlin"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    // Now it is Berlin's case, and no longer Stuttgart's.
+    assert_eq!(text(&app, &cw, &case).await.0, 404);
+    let (s, page) = text(&app, &berlin, &case).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Wohnsitz in Berlin"));
+    let (_, page) = text(
+        &app,
+        &berlin,
+        "/verwaltung/postfach/p-berlin-mitte-buergeramt?q=mustermann",
+    )
+    .await;
+    assert!(page.contains(&reference), "search follows the case");
+    let (_, page) = text(&app, &anna, &format!("/konto/postfach/{reference}")).await;
+    assert!(page.contains("Bezirksamt Mitte") && !page.contains("Wohnsitz in Berlin"));
+    assert_eq!(
+        app.mail_count("anna@example.org"),
+        3,
+        "verification, receipt, forwarding"
+    );
+});
+
+db_test!(nobody_reaches_what_is_not_theirs, |app| {
+    amtsweg_server::demo::load(&app.state.db, "http://localhost")
+        .await
+        .unwrap();
+    let a = citizen(&app, "a@example.org").await;
+    let b = citizen(&app, "b@example.org").await;
+    let ref_a = submit_parking(&app, &a, "70173").await;
+    let ref_b = submit_parking(&app, &b, "10115").await;
+    let c1 = staff(
+        &app,
+        "c1@stuttgart.example",
+        Role::Caseworker,
+        &[
+            ("p-stuttgart-parken", "lead"),
+            ("p-stuttgart-buergerbuero", "caseworker"),
+        ],
+    )
+    .await;
+    let c2 = staff(
+        &app,
+        "c2@berlin.example",
+        Role::Caseworker,
+        &[("p-berlin-mitte-buergeramt", "lead")],
+    )
+    .await;
+    let admin = staff(&app, "admin@example.org", Role::Admin, &[]).await;
+    let (anon, _) = app.other_client();
+
+    // Ask A for information with an attachment, so every kind of route has a real target.
+    let case_a = format!("/verwaltung/vorgaenge/{ref_a}");
+    let r = multipart(
+        &app,
+        &c1,
+        &case_a,
+        &format!("{case_a}/nachricht"),
+        &[
+            ("kind", "request"),
+            ("body", "Bitte nachreichen."),
+            ("deadline", &in_a_week()),
+        ],
+        &[("hinweis.pdf", PDF)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = text(&app, &c1, &case_a).await;
+    let doc_a = href(&page, &format!("{case_a}/dokumente/"))
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let (_, thread_a) = text(&app, &a, &format!("/konto/postfach/{ref_a}")).await;
+    let request_a = {
+        let i = thread_a.find("/antwort/").unwrap() + 9;
+        thread_a[i..].split('?').next().unwrap().to_string()
+    };
+
+    let citizen_pages = [
+        format!("/konto/postfach/{ref_a}"),
+        format!("/konto/postfach/{ref_a}/dokumente/{doc_a}"),
+        format!("/vorgaenge/{ref_a}/zusammenfassung"),
+    ];
+    let staff_pages = [
+        "/verwaltung/postfach/p-stuttgart-parken".to_string(),
+        "/verwaltung/postfach/p-stuttgart-parken/vorlagen".to_string(),
+        case_a.clone(),
+        format!("{case_a}/dokumente/{doc_a}"),
+    ];
+    let staff_posts = ["uebernehmen", "zuweisen", "status", "notiz", "weiterleiten"];
+
+    // Citizen B: nothing of A's.
+    for p in &citizen_pages {
+        assert_eq!(text(&app, &b, p).await.0, 404, "B on {p}");
+    }
+    // Citizens: no staff area at all.
+    for client in [&a, &b] {
+        assert_eq!(text(&app, client, "/verwaltung").await.0, 404);
+        for p in &staff_pages {
+            assert_eq!(text(&app, client, p).await.0, 404, "citizen on {p}");
+        }
+    }
+    // Caseworker of another authority, and an administrator who is no member: 404 too.
+    for (who, client) in [("c2", &c2), ("admin", &admin)] {
+        for p in &staff_pages {
+            assert_eq!(text(&app, client, p).await.0, 404, "{who} on {p}");
+        }
+        for p in &citizen_pages {
+            assert_eq!(text(&app, client, p).await.0, 404, "{who} on {p}");
+        }
+        let (_, own) = text(&app, client, "/verwaltung").await;
+        let token = csrf(&own);
+        for action in staff_posts {
+            let r = client
+                .post(app.url(&format!("{case_a}/{action}")))
+                .form(&[
+                    ("_csrf", token.as_str()),
+                    ("state", "in_progress"),
+                    ("note", "x"),
+                    ("assignee", "x"),
+                    ("postbox", "p-berlin-mitte-buergeramt"),
+                    ("reason", "x"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 404, "{who} posting {action}");
+        }
+        let r = client
+            .post(app.url(&format!("{case_a}/nachricht?_csrf={token}")))
+            .multipart(
+                reqwest::multipart::Form::new()
+                    .text("kind", "message")
+                    .text("body", "x"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{who} sending a message");
+    }
+    // B cannot answer A's request, even knowing its id.
+    let (_, own) = text(&app, &b, "/konto/postfach").await;
+    let token = csrf(&own);
+    let r = b
+        .post(app.url(&format!(
+            "/konto/postfach/{ref_a}/antwort/{request_a}?_csrf={token}"
+        )))
+        .multipart(reqwest::multipart::Form::new().text("body", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // C2 sees B's case, C1 does not.
+    assert_eq!(
+        text(&app, &c2, &format!("/verwaltung/vorgaenge/{ref_b}"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        text(&app, &c1, &format!("/verwaltung/vorgaenge/{ref_b}"))
+            .await
+            .0,
+        404
+    );
+    // Unknown ids look the same as foreign ones.
+    assert_eq!(
+        text(&app, &c1, "/verwaltung/vorgaenge/AAA-AAA-AAA").await.0,
+        404
+    );
+    assert_eq!(
+        text(
+            &app,
+            &c1,
+            &format!("{case_a}/dokumente/00000000-0000-0000-0000-000000000000")
+        )
+        .await
+        .0,
+        404
+    );
+    // Only a lead maintains templates.
+    let tpl = "/verwaltung/postfach/p-stuttgart-buergerbuero/vorlagen";
+    let r = form(&app, &c1, tpl, tpl, &[("title", "T"), ("body", "B")]).await;
+    assert_eq!(r.status(), 404);
+    // Anonymous visitors are sent to the login.
+    for p in staff_pages.iter().chain(citizen_pages.iter()) {
+        let r = anon.get(app.url(p)).send().await.unwrap();
+        assert_eq!(r.status(), 303, "anonymous on {p}");
+    }
+    // The owner and the member do get in.
+    for p in &citizen_pages {
+        assert_eq!(text(&app, &a, p).await.0, 200, "A on {p}");
+    }
+    for p in &staff_pages {
+        assert_eq!(text(&app, &c1, p).await.0, 200, "C1 on {p}");
+    }
+});
