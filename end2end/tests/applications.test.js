@@ -4,14 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, newPage, expectAccessible, screenshot, mailTo } from './harness.js';
-
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000'
-  + '1f15c4890000000d49444154789c63f8cfc0f01f0005000100ff89993d1d0000000049454e44ae426082', 'hex');
-
-async function uploadFile(page, field, name, buffer, mimeType = 'image/png') {
-  await page.setInputFiles(`#${field}`, { name, mimeType, buffer });
-  await Promise.all([page.waitForNavigation(), page.click(`section[aria-labelledby="${field}-heading"] form[enctype] button`)]);
-}
+import { PNG, uploadFile } from './steps.js';
 
 let app;
 before(async () => { app = await startServer(); });
@@ -119,7 +112,7 @@ for (const size of ['desktop', 'phone']) {
     await check(page, 'bestätigung');
     await screenshot(page, `confirmation-${size}`);
     await page.goto(`${app.base}/konto/antraege`);
-    assert.equal(await page.locator(`text=${reference}`).count(), 1, 'listed once');
+    assert.equal(await page.locator('main li', { hasText: reference }).count(), 1, 'listed once');
     await check(page, 'meine anträge');
     await Promise.all([page.waitForNavigation(), page.click(`a:has-text("Bewohnerparkausweis")`)]);
     assert.match(await page.textContent('main'), /S-AB 1234/);

@@ -111,8 +111,9 @@ export async function startServer() {
 
 /**
  * A browser context without JavaScript. Either newPage(app, 'desktop'|'phone', locale) or
- * newPage(app, { viewport, locale, javaScriptEnabled }). The locale also goes out as
- * Accept-Language, which is how the server picks the language before anyone uses the switch.
+ * newPage(app, { viewport, locale, javaScriptEnabled, storageState }). The locale also goes out
+ * as Accept-Language, which is how the server picks the language before anyone uses the switch.
+ * A storageState (from context.storageState() after logging in) starts the context logged in.
  */
 export async function newPage(app, sizeOrOptions = 'desktop', locale = 'de-DE') {
   const opts = typeof sizeOrOptions === 'string' ? { viewport: SIZES[sizeOrOptions], locale } : sizeOrOptions;
@@ -122,6 +123,7 @@ export async function newPage(app, sizeOrOptions = 'desktop', locale = 'de-DE') 
     javaScriptEnabled: opts.javaScriptEnabled ?? false,
     locale: loc,
     extraHTTPHeaders: { 'Accept-Language': loc },
+    storageState: opts.storageState,
   });
   const page = await context.newPage();
   return { context, page };
@@ -224,16 +226,27 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+/** Every development mail to `to` so far, oldest first. */
+function mailsTo(app, to) {
+  const dir = join(app.dataDir, 'mail');
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))).filter((m) => m.to === to);
+  } catch {
+    return []; // directory not there yet
+  }
+}
+
+/** How many development mails went to `to` so far; the next one is mailTo(app, to, count + 1). */
+export function mailCount(app, to) {
+  return mailsTo(app, to).length;
+}
+
 /** Text of the newest development mail to `to`, waiting up to 10 s for mail number `n` (1-based). */
 export async function mailTo(app, to, n = 1) {
-  const dir = join(app.dataDir, 'mail');
   const deadline = Date.now() + 10000;
   for (;;) {
-    let mails = [];
-    try {
-      mails = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
-        .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))).filter((m) => m.to === to);
-    } catch { /* directory not there yet */ }
+    const mails = mailsTo(app, to);
     if (mails.length >= n) return mails[mails.length - 1].text;
     if (Date.now() > deadline) throw new Error(`no mail #${n} to ${to}`);
     await new Promise((r) => setTimeout(r, 100));

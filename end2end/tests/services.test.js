@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, newPage, expectAccessible, screenshot, mailTo } from './harness.js';
+import { declareAndSubmit } from './steps.js';
 
 let app;
 before(async () => { app = await startServer(); });
@@ -28,12 +29,7 @@ async function startApplication(page, key) {
 
 /** Declaration, submit, confirmation; returns the reference number after checking the list. */
 async function submitAndFind(page, title) {
-  assert.match(await page.textContent('h1'), /prüfen/);
-  await page.check('#declaration');
-  await go(page, 'main form button[type=submit]');
-  assert.match(await page.textContent('h1'), /Antrag eingegangen/);
-  const reference = (await page.textContent('.aw-reference')).trim();
-  assert.match(reference, /^[0-9A-Z]{3}-[0-9A-Z]{3}-[0-9A-Z]{3}$/);
+  const reference = await declareAndSubmit(page);
   await expectAccessible(page, `bestätigung ${title}`);
   await page.goto(`${app.base}/konto/antraege`);
   const row = page.locator('main li', { hasText: reference });

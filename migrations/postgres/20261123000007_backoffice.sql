@@ -36,13 +36,14 @@ CREATE INDEX cases_inbox_all ON cases (postbox_id, submitted_at, id);
 CREATE INDEX cases_assignee ON cases (assignee_id, submitted_at, id);
 CREATE INDEX cases_inbox_due ON cases (postbox_id, due_at);
 
--- One row per lower-cased word of the applicant's name, for prefix search within a postbox.
+-- One row per lower-cased word of the applicant's name, for search within a postbox: each word
+-- is read in date order straight from the primary key.
 CREATE TABLE case_search (
     postbox_id TEXT NOT NULL,
     term TEXT COLLATE "C" NOT NULL,
     submitted_at BIGINT NOT NULL,
     case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
-    PRIMARY KEY (postbox_id, term, case_id)
+    PRIMARY KEY (postbox_id, term, submitted_at, case_id)
 );
 CREATE INDEX case_search_case ON case_search (case_id);
 

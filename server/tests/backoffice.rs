@@ -622,3 +622,65 @@ db_test!(nobody_reaches_what_is_not_theirs, |app| {
         assert_eq!(text(&app, &c1, p).await.0, 200, "C1 on {p}");
     }
 });
+
+db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
+    amtsweg_server::demo::load(&app.state.db, "http://localhost")
+        .await
+        .unwrap();
+    let n = amtsweg_server::seed::cases(&app.state.db, "p-stuttgart-parken", 160, None)
+        .await
+        .unwrap();
+    assert_eq!(n, 160);
+    let cw = staff(
+        &app,
+        "cw@stuttgart.example",
+        Role::Caseworker,
+        &[("p-stuttgart-parken", "caseworker")],
+    )
+    .await;
+    let inbox = "/verwaltung/postfach/p-stuttgart-parken";
+    // Walk every page of "all", oldest first: 160 distinct cases, each once, in date order.
+    let mut seen = std::collections::HashSet::new();
+    let mut next = Some(format!("{inbox}?tab=alle"));
+    let mut pages = 0;
+    while let Some(url) = next {
+        let (s, page) = text(&app, &cw, &url.replace("&amp;", "&")).await;
+        assert_eq!(s, 200);
+        for part in page.split("href=\"/verwaltung/vorgaenge/").skip(1) {
+            assert!(
+                seen.insert(part.split('"').next().unwrap().to_string()),
+                "no case twice"
+            );
+        }
+        next = page.find("rel=\"next\"").map(|i| {
+            let start = page[..i].rfind("href=\"").unwrap() + 6;
+            page[start..].split('"').next().unwrap().to_string()
+        });
+        pages += 1;
+    }
+    assert_eq!((seen.len(), pages), (160, 7));
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle")).await;
+    assert!(page.contains("99+"), "counts stop at 99+");
+    // A name search lists only matching names, across pages too.
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cases WHERE postbox_id = 'p-stuttgart-parken' AND applicant_name LIKE '%Müller%'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=M%C3%BCller")).await;
+    let rows = page.matches("href=\"/verwaltung/vorgaenge/").count() as i64;
+    assert_eq!(rows, expected.min(25));
+    assert_eq!(
+        page.matches(" Müller</td>").count() as i64,
+        rows,
+        "every row matches"
+    );
+    // Two words narrow it down; a prefix finds the whole word; nonsense finds nothing.
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=anna+m%C3%BCl")).await;
+    for part in page.split("<td class=\"kern-table__cell\">Anna ").skip(1) {
+        assert!(part.starts_with("Müller"));
+    }
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=zzzz")).await;
+    assert!(page.contains("Keine Vorgänge"));
+});

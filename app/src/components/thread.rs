@@ -47,7 +47,7 @@ pub fn Thread(messages: Vec<MessageView>, #[prop(into)] empty: String) -> impl I
                                 <h4 class="aw-thread__files-title">{tr("thread.attachments")}</h4>
                                 <ul class="aw-thread__files">
                                     {m.attachments.into_iter().map(|a| view! {
-                                        <li><a class="kern-link" href=a.href download="">{a.label}</a></li>
+                                        <li><a class="kern-link" href=a.href>{a.label}</a></li>
                                     }).collect_view()}
                                 </ul>
                             })}

@@ -7,8 +7,8 @@ use crate::db::Db;
 use crate::time::now_ms;
 
 pub const PAGE_SIZE: i64 = 25;
-/// Tab counts stop here ("1000+"): counting a million rows on every page view is not worth it.
-pub const COUNT_CAP: i64 = 1000;
+/// Tab counts stop here ("99+"): counting a million rows on every page view is not worth it.
+pub const COUNT_CAP: i64 = 100;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
@@ -103,6 +103,37 @@ pub fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
+/// The distinct indexed words that start with `prefix`, at most `MAX_WORDS`, each found by
+/// one index seek (no scan over all rows of a common name).
+async fn words_with_prefix(db: &Db, postbox: &str, prefix: &str) -> sqlx::Result<Vec<String>> {
+    let end = prefix_end(prefix);
+    let mut out: Vec<String> = Vec::new();
+    let mut from = prefix.to_string();
+    while out.len() < MAX_WORDS {
+        let op = if out.is_empty() { ">=" } else { ">" };
+        let next: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT term FROM case_search WHERE postbox_id = $1 AND term {op} $2 AND term < $3 ORDER BY term LIMIT 1"
+        ))
+        .bind(postbox)
+        .bind(&from)
+        .bind(&end)
+        .fetch_optional(&db.pool)
+        .await?;
+        match next {
+            Some(t) => {
+                from = t.clone();
+                out.push(t);
+            }
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// A search word matches names with a word starting with it; this many such words are looked
+/// at (typing "m" alone does not list every name starting with m).
+pub const MAX_WORDS: usize = 12;
+
 pub async fn page(
     db: &Db,
     postbox: &str,
@@ -117,11 +148,24 @@ pub async fn page(
     } else {
         name_terms(&q.search)
     };
+    // The longest word is the most selective: it drives the index, the others filter.
+    let lead = terms.iter().max_by_key(|t| t.chars().count()).cloned();
+    let words = match &lead {
+        Some(l) => {
+            let w = words_with_prefix(db, postbox, l).await?;
+            if w.is_empty() {
+                return Ok(Page {
+                    rows: Vec::new(),
+                    next: None,
+                });
+            }
+            w
+        }
+        None => Vec::new(),
+    };
     let order = if q.newest_first { "DESC" } else { "ASC" };
     let cmp = if q.newest_first { "<" } else { ">" };
-    // With a name, the search table leads (its index is per postbox and word); otherwise the
-    // inbox index of the tab.
-    let (from, key_t, key_id) = if terms.is_empty() {
+    let (from, key_t, key_id) = if words.is_empty() {
         ("cases c", "c.submitted_at", "c.id")
     } else {
         (
@@ -130,13 +174,7 @@ pub async fn page(
             "s.case_id",
         )
     };
-    let mut sql = format!(
-        "SELECT c.id, c.reference, c.service_key, c.applicant_name, c.state, u.email, c.submitted_at,
-                c.due_at, c.reply_due_at, c.staff_unread
-         FROM {from} LEFT JOIN users u ON u.id = c.assignee_id
-         WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3)",
-        tab.condition()
-    );
+    let mut filter = String::new();
     let mut binds: Vec<Bind> = Vec::new();
     let mut n = 3;
     let mut push = |sql: &mut String, clause: &str, b: Bind| {
@@ -144,51 +182,43 @@ pub async fn page(
         sql.push_str(&clause.replace('?', &format!("${n}")));
         binds.push(b);
     };
-    if let Some(first) = terms.first() {
+    for t in terms.iter().filter(|t| Some(*t) != lead.as_ref()) {
         push(
-            &mut sql,
-            " AND s.postbox_id = $1 AND s.term >= ?",
-            Bind::S(first.clone()),
+            &mut filter,
+            " AND EXISTS (SELECT 1 FROM case_search s2 WHERE s2.case_id = c.id AND s2.term >= ?",
+            Bind::S(t.clone()),
         );
-        push(&mut sql, " AND s.term < ?", Bind::S(prefix_end(first)));
-        for t in terms.iter().skip(1) {
-            push(
-                &mut sql,
-                " AND EXISTS (SELECT 1 FROM case_search s2 WHERE s2.case_id = c.id AND s2.term >= ?",
-                Bind::S(t.clone()),
-            );
-            push(&mut sql, " AND s2.term < ?)", Bind::S(prefix_end(t)));
-        }
+        push(&mut filter, " AND s2.term < ?)", Bind::S(prefix_end(t)));
     }
     if let Some(r) = &reference {
-        push(&mut sql, " AND c.reference = ?", Bind::S(r.to_string()));
+        push(&mut filter, " AND c.reference = ?", Bind::S(r.to_string()));
     }
     if !q.service.is_empty() {
         push(
-            &mut sql,
+            &mut filter,
             " AND c.service_key = ?",
             Bind::S(q.service.clone()),
         );
     }
     if !q.state.is_empty() {
-        push(&mut sql, " AND c.state = ?", Bind::S(q.state.clone()));
+        push(&mut filter, " AND c.state = ?", Bind::S(q.state.clone()));
     }
     if !q.assignee.is_empty() {
         push(
-            &mut sql,
+            &mut filter,
             " AND c.assignee_id = ?",
             Bind::S(q.assignee.clone()),
         );
     }
     if let Some(f) = q.from_ms {
-        push(&mut sql, &format!(" AND {key_t} >= ?"), Bind::I(f));
+        push(&mut filter, &format!(" AND {key_t} >= ?"), Bind::I(f));
     }
     if let Some(t) = q.to_ms {
-        push(&mut sql, &format!(" AND {key_t} < ?"), Bind::I(t));
+        push(&mut filter, &format!(" AND {key_t} < ?"), Bind::I(t));
     }
     if let Some((t, id)) = &q.after {
         n += 2;
-        sql.push_str(&format!(
+        filter.push_str(&format!(
             " AND ({key_t}, {key_id}) {cmp} (${}, ${})",
             n - 1,
             n
@@ -196,10 +226,41 @@ pub async fn page(
         binds.push(Bind::I(*t));
         binds.push(Bind::S(id.clone()));
     }
-    sql.push_str(&format!(
-        " ORDER BY {key_t} {order}, {key_id} {order} LIMIT {}",
-        PAGE_SIZE + 1
-    ));
+    let select = |extra: &str| {
+        format!(
+            "SELECT c.id, c.reference, c.service_key, c.applicant_name, c.state, u.email, c.submitted_at,
+                    c.due_at, c.reply_due_at, c.staff_unread
+             FROM {from} LEFT JOIN users u ON u.id = c.assignee_id
+             WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3){extra}{filter}
+             ORDER BY {key_t} {order}, {key_id} {order} LIMIT {}",
+            tab.condition(),
+            PAGE_SIZE + 1
+        )
+    };
+    let sql = if words.is_empty() {
+        select("")
+    } else {
+        // One index range per matching word, each already in date order, merged here.
+        let parts: Vec<String> = (0..words.len())
+            .map(|i| {
+                format!(
+                    "SELECT * FROM ({}) w{i}",
+                    select(&format!(
+                        " AND s.postbox_id = $1 AND s.term = ${}",
+                        n + 1 + i
+                    ))
+                )
+            })
+            .collect();
+        format!(
+            "SELECT * FROM ({}) m ORDER BY 7 {order}, 1 {order} LIMIT {}",
+            parts.join(" UNION "),
+            PAGE_SIZE + 1
+        )
+    };
+    for w in &words {
+        binds.push(Bind::S(w.clone()));
+    }
     let mut query = sqlx::query(&sql).bind(postbox).bind(user_id).bind(now);
     for b in binds {
         query = match b {

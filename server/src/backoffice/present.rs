@@ -90,10 +90,15 @@ pub fn timeline(lang: Lang, events: Vec<Event>, reader: Reader<'_>) -> Vec<(Stri
         .into_iter()
         .map(|e| {
             let text = if let Some(state) = e.kind.strip_prefix("state:") {
+                let table = if reader == Reader::Staff {
+                    "bo"
+                } else {
+                    "case"
+                };
                 tf(
                     lang,
                     "timeline.state",
-                    &[("state", t(lang, &format!("case.state.{state}")))],
+                    &[("state", t(lang, &format!("{table}.state.{state}")))],
                 )
             } else {
                 let key = format!("timeline.{side}.{}", e.kind);

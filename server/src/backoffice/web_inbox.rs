@@ -14,10 +14,19 @@ use crate::domain::Role;
 use crate::error::AppResult;
 use crate::http::ctx::private_html;
 use crate::state::AppState;
-use crate::time::{format_ms, now_ms};
+use crate::time::now_ms;
 
-/// The tag a case's state is shown with, in both lists and pages.
+/// The tag a case's state is shown with to staff.
 pub fn state_tag(lang: Lang, state: &str) -> (TagKind, String) {
+    tag(lang, state, "bo")
+}
+
+/// The same for the citizen, who is addressed directly ("waiting for your answer").
+pub fn citizen_state_tag(lang: Lang, state: &str) -> (TagKind, String) {
+    tag(lang, state, "case")
+}
+
+fn tag(lang: Lang, state: &str, table: &str) -> (TagKind, String) {
     let kind = match CaseState::parse(state) {
         Some(CaseState::Received) => TagKind::Info,
         Some(CaseState::InProgress) => TagKind::Neutral,
@@ -26,11 +35,16 @@ pub fn state_tag(lang: Lang, state: &str) -> (TagKind, String) {
         Some(CaseState::Rejected) => TagKind::Danger,
         Some(CaseState::Closed) | None => TagKind::Neutral,
     };
-    (kind, t(lang, &format!("case.state.{state}")).to_string())
+    (kind, t(lang, &format!("{table}.state.{state}")).to_string())
 }
 
 pub fn role_label(lang: Lang, role: MemberRole) -> String {
     t(lang, &format!("bo.role.{}", role.as_str())).to_string()
+}
+
+/// The day of a timestamp (UTC): the inbox needs no minutes, and narrow columns.
+fn format_day(ms: i64) -> String {
+    crate::time::format_ms(ms).chars().take(10).collect()
 }
 
 fn count_label(n: i64) -> String {
@@ -41,7 +55,17 @@ fn count_label(n: i64) -> String {
     }
 }
 
-pub async fn home(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct HomeParams {
+    ok: String,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(p): Query<HomeParams>,
+) -> AppResult<Response> {
     let lang = staff.ctx.lang;
     let mut cards = Vec::new();
     for m in memberships(&state.db, &staff.user.id).await? {
@@ -64,6 +88,7 @@ pub async fn home(State(state): State<AppState>, staff: Staff) -> AppResult<Resp
         pages::HomeView {
             postboxes: cards,
             is_admin: staff.user.role == Role::Admin,
+            notice: (p.ok == "forwarded").then(|| t(lang, "bo.case.ok.forwarded").to_string()),
         },
     )))
 }
@@ -180,8 +205,8 @@ pub async fn inbox(
                 service: title_of(&r.service_key),
                 state: state_tag(lang, &r.state),
                 assignee: r.assignee.clone().unwrap_or_else(|| "–".into()),
-                submitted: format_ms(r.submitted_at),
-                due: if open { format_ms(due) } else { "–".into() },
+                submitted: format_day(r.submitted_at),
+                due: if open { format_day(due) } else { "–".into() },
                 overdue: open && due < now,
                 unread: r.unread > 0,
             }

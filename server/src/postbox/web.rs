@@ -12,7 +12,7 @@ use crate::backoffice::present::{self, Reader};
 use crate::backoffice::thread;
 use crate::backoffice::uploads;
 use crate::backoffice::web_case::file_problem_key;
-use crate::backoffice::web_inbox::state_tag;
+use crate::backoffice::web_inbox::citizen_state_tag;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, see_other, Authed};
 use crate::http::Ctx;
@@ -67,7 +67,7 @@ fn citizen_state(
             t(lang, "apply.status.unrouted").to_string(),
         )
     } else {
-        state_tag(lang, state)
+        citizen_state_tag(lang, state)
     }
 }
 

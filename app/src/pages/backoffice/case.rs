@@ -103,7 +103,7 @@ pub fn case_page(ctx: &PageCtx, v: CaseView) -> String {
             } else {
                 view! {
                     <ul class="aw-thread__files">
-                        {v.evidence.into_iter().map(|a| view! { <li><a class="kern-link" href=a.href download="">{a.label}</a></li> }).collect_view()}
+                        {v.evidence.into_iter().map(|a| view! { <li><a class="kern-link" href=a.href>{a.label}</a></li> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -128,6 +128,7 @@ pub fn case_page(ctx: &PageCtx, v: CaseView) -> String {
             </form>
 
             <h2>{tr("bo.case.manage")}</h2>
+            <div class="aw-manage">
             {(!v.state_targets.is_empty()).then(|| view! {
                 <form method="post" action=format!("{base}/status")>
                     <CsrfField/>
@@ -150,6 +151,7 @@ pub fn case_page(ctx: &PageCtx, v: CaseView) -> String {
                     <Button kind=ButtonKind::Secondary label=tr("bo.case.forward")/>
                 </form>
             })}
+            </div>
 
             <h2>{tr("bo.case.notes")}</h2>
             <p class="aw-muted">{tr("bo.case.notes_hint")}</p>

@@ -15,6 +15,7 @@ pub struct PostboxCard {
 pub struct HomeView {
     pub postboxes: Vec<PostboxCard>,
     pub is_admin: bool,
+    pub notice: Option<String>,
 }
 
 /// The staff start page: the postboxes this account works in.
@@ -22,6 +23,7 @@ pub fn home(ctx: &PageCtx, v: HomeView) -> String {
     render_page(ctx, t(ctx.lang, "bo.home.title"), move || {
         view! {
             <h1>{tr("bo.home.title")}</h1>
+            {v.notice.map(|n| view! { <Alert kind=AlertKind::Success title=n announce=true><span></span></Alert> })}
             {if v.postboxes.is_empty() {
                 view! {
                     <p>{tr("bo.home.none")}</p>
