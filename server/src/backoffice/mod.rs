@@ -8,11 +8,13 @@ pub mod admin;
 pub mod audit;
 pub mod cases;
 pub mod inbox;
+pub mod messages;
 pub mod present;
 pub mod state;
 pub mod thread;
 pub mod uploads;
 
+pub(crate) mod web_actions;
 pub(crate) mod web_case;
 pub(crate) mod web_inbox;
 mod web_templates;
@@ -37,33 +39,33 @@ pub fn router() -> Router<AppState> {
         .route("/verwaltung/vorgaenge/{reference}", get(web_case::page))
         .route(
             "/verwaltung/vorgaenge/{reference}/uebernehmen",
-            post(web_case::take),
+            post(web_actions::take),
         )
         .route(
             "/verwaltung/vorgaenge/{reference}/zuweisen",
-            post(web_case::assign),
+            post(web_actions::assign),
         )
         .route(
             "/verwaltung/vorgaenge/{reference}/status",
-            post(web_case::change_state),
+            post(web_actions::change_state),
         )
         .route(
             "/verwaltung/vorgaenge/{reference}/notiz",
-            post(web_case::note),
+            post(web_actions::note),
         )
         .route(
             "/verwaltung/vorgaenge/{reference}/weiterleiten",
-            post(web_case::forward),
+            post(web_actions::forward),
         )
         .route(
             "/verwaltung/vorgaenge/{reference}/dokumente/{doc}",
-            get(web_case::download),
+            get(web_actions::download),
         )
         .merge(
             Router::new()
                 .route(
                     "/verwaltung/vorgaenge/{reference}/nachricht",
-                    post(web_case::send),
+                    post(web_actions::send),
                 )
                 // Attachments stream past the form limit; the upload code enforces its own.
                 .layer(axum::extract::DefaultBodyLimit::disable()),

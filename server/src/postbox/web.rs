@@ -11,7 +11,7 @@ use crate::backoffice::cases::{self, Refused};
 use crate::backoffice::present::{self, Reader};
 use crate::backoffice::thread;
 use crate::backoffice::uploads;
-use crate::backoffice::web_case::file_problem_key;
+use crate::backoffice::web_actions::file_problem_key;
 use crate::backoffice::web_inbox::citizen_state_tag;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, see_other, Authed};
