@@ -37,6 +37,15 @@ pub fn Table(
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
 ) -> impl IntoView {
+    let rows = rows
+        .into_iter()
+        .map(|r| r.into_iter().map(|c| view! { {c} }.into_any()).collect())
+        .collect();
+    data_table(caption, headers, rows)
+}
+
+/// The markup of `Table` for cells that hold more than text (links, small forms).
+pub fn data_table(caption: String, headers: Vec<String>, rows: Vec<Vec<AnyView>>) -> impl IntoView {
     let id = format!("table-{}", crate::next_id());
     let labelled_by = id.clone();
     view! {

@@ -6,7 +6,7 @@ mod feedback;
 mod forms;
 mod thread;
 
-pub use data::{StepIndicator, SummaryList, SummaryRow, Table};
+pub use data::{data_table, StepIndicator, SummaryList, SummaryRow, Table};
 pub use feedback::{Alert, AlertKind, ErrorSummary, FieldError, Tag, TagKind};
 pub use forms::{
     Button, ButtonKind, Checkboxes, CsrfField, DateInput, DateValue, FileInput, Radios, Select,

@@ -273,3 +273,22 @@ pub fn answers_from_structured(
     }
     a
 }
+
+/// The sections of a submitted case as its form version labels them: the pages that were
+/// answered, without change links (the citizen's printable copy and the caseworker's view).
+pub fn submitted_sections(
+    def: &Definition,
+    structured: &serde_json::Map<String, serde_json::Value>,
+    lang: Lang,
+) -> Vec<CheckSection> {
+    let a = answers_from_structured(def, structured);
+    let shown = |id: &str| structured.contains_key(id);
+    def.pages
+        .iter()
+        .filter(|p| {
+            p.fields.iter().any(|f| shown(f.id.get_ref()))
+                || p.group.as_ref().is_some_and(|g| shown(g.id.get_ref()))
+        })
+        .map(|p| section(p, &a, lang, String::new()))
+        .collect()
+}

@@ -1,8 +1,6 @@
 //! Catalogue, service pages, starting an application, the citizen's list and the printable
 //! summary.
 
-use std::collections::HashSet;
-
 use amtsweg_app::i18n::{t, Lang};
 use amtsweg_app::pages::apply::{
     self, Card, CaseRow, CatalogueView, DraftRow, Responsibility, ServiceView,
@@ -392,21 +390,7 @@ pub async fn summary(
         .ok_or(AppError::NotFound)?;
     let structured: serde_json::Map<String, Value> =
         serde_json::from_str(&raw).map_err(|e| AppError::Internal(e.into()))?;
-    let a = views::answers_from_structured(&def, &structured);
-    let shown: HashSet<&str> = structured.keys().map(String::as_str).collect();
-    let sections = def
-        .pages
-        .iter()
-        .filter(|p| {
-            p.fields
-                .iter()
-                .any(|f| shown.contains(f.id.get_ref().as_str()))
-                || p.group
-                    .as_ref()
-                    .is_some_and(|g| shown.contains(g.id.get_ref().as_str()))
-        })
-        .map(|p| views::section(p, &a, lang, String::new()))
-        .collect();
+    let sections = views::submitted_sections(&def, &structured, lang);
     Ok(private_html(apply::summary(
         &ctx.page(),
         &reference,

@@ -108,13 +108,19 @@ pub struct Membership {
     pub role: MemberRole,
 }
 
-pub async fn memberships(db: &Db, user_id: &str) -> sqlx::Result<Vec<Membership>> {
+/// The user's memberships, all of them or (`postbox` given) the one in that postbox.
+async fn query_memberships(
+    db: &Db,
+    user_id: &str,
+    postbox: Option<&str>,
+) -> sqlx::Result<Vec<Membership>> {
     let rows = sqlx::query(
         "SELECT m.postbox_id, p.name, a.name, m.role FROM memberships m
          JOIN postboxes p ON p.id = m.postbox_id JOIN authorities a ON a.id = p.authority_id
-         WHERE m.user_id = $1 ORDER BY a.name, p.name",
+         WHERE m.user_id = $1 AND ($2 = '' OR m.postbox_id = $2) ORDER BY a.name, p.name",
     )
     .bind(user_id)
+    .bind(postbox.unwrap_or(""))
     .fetch_all(&db.pool)
     .await?;
     rows.into_iter()
@@ -130,13 +136,30 @@ pub async fn memberships(db: &Db, user_id: &str) -> sqlx::Result<Vec<Membership>
         .collect()
 }
 
+pub async fn memberships(db: &Db, user_id: &str) -> sqlx::Result<Vec<Membership>> {
+    query_memberships(db, user_id, None).await
+}
+
 /// The user's membership in a postbox, or 404.
 pub async fn member_of(db: &Db, user_id: &str, postbox_id: &str) -> AppResult<Membership> {
-    memberships(db, user_id)
+    if postbox_id.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    query_memberships(db, user_id, Some(postbox_id))
         .await?
-        .into_iter()
-        .find(|m| m.postbox_id == postbox_id)
+        .pop()
         .ok_or(AppError::NotFound)
+}
+
+/// The members of a postbox: (account id, mail address), by address.
+pub async fn postbox_members(db: &Db, postbox_id: &str) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.postbox_id = $1 ORDER BY u.email",
+    )
+    .bind(postbox_id)
+    .fetch_all(&db.pool)
+    .await
 }
 
 /// A case as the back office handles it.
@@ -155,15 +178,20 @@ pub struct StaffCase {
     pub submitted_at: i64,
     pub due_at: i64,
     pub reply_due_at: Option<i64>,
+    /// Citizen replies no staff member has opened yet.
+    pub staff_unread: i64,
     pub membership: Membership,
 }
 
-/// Loads a case by reference if it lies in one of the user's postboxes; 404 otherwise.
+/// Loads a case by reference if it lies in one of the user's postboxes; 404 otherwise. The
+/// membership comes with it, from the same query.
 pub async fn staff_case(db: &Db, user_id: &str, reference: &str) -> AppResult<StaffCase> {
     let row = sqlx::query(
         "SELECT c.id, c.reference, c.postbox_id, c.user_id, c.service_key, c.version, c.answers, c.state,
-                c.assignee_id, c.applicant_name, c.submitted_at, c.due_at, c.reply_due_at
+                c.assignee_id, c.applicant_name, c.submitted_at, c.due_at, c.reply_due_at, c.staff_unread,
+                p.name, a.name, m.role
          FROM cases c JOIN memberships m ON m.postbox_id = c.postbox_id AND m.user_id = $2
+         JOIN postboxes p ON p.id = c.postbox_id JOIN authorities a ON a.id = p.authority_id
          WHERE c.reference = $1",
     )
     .bind(reference)
@@ -172,11 +200,10 @@ pub async fn staff_case(db: &Db, user_id: &str, reference: &str) -> AppResult<St
     .await?
     .ok_or(AppError::NotFound)?;
     let postbox_id: String = row.try_get(2)?;
-    let membership = member_of(db, user_id, &postbox_id).await?;
+    let role: String = row.try_get(16)?;
     Ok(StaffCase {
         id: row.try_get(0)?,
         reference: row.try_get(1)?,
-        postbox_id,
         user_id: row.try_get(3)?,
         service_key: row.try_get(4)?,
         version: row.try_get(5)?,
@@ -187,6 +214,13 @@ pub async fn staff_case(db: &Db, user_id: &str, reference: &str) -> AppResult<St
         submitted_at: row.try_get(10)?,
         due_at: row.try_get(11)?,
         reply_due_at: row.try_get(12)?,
-        membership,
+        staff_unread: row.try_get(13)?,
+        membership: Membership {
+            postbox_id: postbox_id.clone(),
+            postbox_name: row.try_get(14)?,
+            authority_name: row.try_get(15)?,
+            role: MemberRole::parse(&role).unwrap_or(MemberRole::Caseworker),
+        },
+        postbox_id,
     })
 }

@@ -118,24 +118,27 @@ pub(super) async fn notify_citizen(
     Ok(())
 }
 
+/// Makes `to` (mail address `to_email`, for the timeline) the case's assignee.
+async fn set_assignee(
+    tx: &mut Transaction<'static, Any>,
+    a: &Actor<'_>,
+    case: &StaffCase,
+    to: &str,
+    to_email: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE cases SET assignee_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(to)
+        .bind(now_ms())
+        .bind(&case.id)
+        .execute(&mut **tx)
+        .await?;
+    event(tx, &case.id, Some(a.user), "assigned", to_email, false).await
+}
+
 /// The caseworker takes the case; an unseen case goes into processing with it.
 pub async fn take(db: &Db, a: &Actor<'_>, case: &StaffCase) -> Result<(), Refused> {
     let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE cases SET assignee_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(&a.user.id)
-        .bind(now_ms())
-        .bind(&case.id)
-        .execute(&mut *tx)
-        .await?;
-    event(
-        &mut tx,
-        &case.id,
-        Some(a.user),
-        "assigned",
-        &a.user.email,
-        false,
-    )
-    .await?;
+    set_assignee(&mut tx, a, case, &a.user.id, &a.user.email).await?;
     if case.state == CaseState::Received.as_str() {
         set_state(&mut tx, case, CaseState::InProgress, "").await?;
     }
@@ -166,13 +169,7 @@ pub async fn assign(db: &Db, a: &Actor<'_>, case: &StaffCase, to: &str) -> Resul
     let Some(email) = email else {
         return Err(Refused::NotMember);
     };
-    sqlx::query("UPDATE cases SET assignee_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(to)
-        .bind(now_ms())
-        .bind(&case.id)
-        .execute(&mut *tx)
-        .await?;
-    event(&mut tx, &case.id, Some(a.user), "assigned", &email, false).await?;
+    set_assignee(&mut tx, a, case, to, &email).await?;
     audit::record(
         &mut tx,
         a.user,

@@ -298,22 +298,25 @@ enum Bind {
     I(i64),
 }
 
+/// Cases in one tab, counted up to `COUNT_CAP`.
+pub async fn count(db: &Db, postbox: &str, user_id: &str, tab: Tab) -> sqlx::Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3) LIMIT {COUNT_CAP}) x",
+        tab.condition()
+    );
+    sqlx::query_scalar(&sql)
+        .bind(postbox)
+        .bind(user_id)
+        .bind(now_ms())
+        .fetch_one(&db.pool)
+        .await
+}
+
 /// Cases per tab, each counted up to `COUNT_CAP`.
 pub async fn counts(db: &Db, postbox: &str, user_id: &str) -> sqlx::Result<Vec<(Tab, i64)>> {
-    let now = now_ms();
     let mut out = Vec::new();
     for tab in Tab::ALL {
-        let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3) LIMIT {COUNT_CAP}) x",
-            tab.condition()
-        );
-        let n: i64 = sqlx::query_scalar(&sql)
-            .bind(postbox)
-            .bind(user_id)
-            .bind(now)
-            .fetch_one(&db.pool)
-            .await?;
-        out.push((tab, n));
+        out.push((tab, count(db, postbox, user_id, tab).await?));
     }
     Ok(out)
 }

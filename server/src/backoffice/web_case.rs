@@ -1,7 +1,5 @@
 //! The case page: answers, evidence, thread, notes, timeline and the forms for every action.
 
-use std::collections::HashSet;
-
 use amtsweg_app::components::AttachmentView;
 use amtsweg_app::i18n::t;
 use amtsweg_app::pages::backoffice::{self as pages, CaseForms};
@@ -10,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use sqlx::Row;
 
-use super::access::{staff_case, Staff, StaffCase};
+use super::access::{postbox_members, staff_case, Staff, StaffCase};
 use super::audit::{self, Subject};
 use super::cases;
 use super::present::{self, Reader};
@@ -46,7 +44,10 @@ pub async fn page(
         Subject::Case(&case.id),
     )
     .await?;
-    cases::mark_read_by_staff(&state.db, &case.id).await?;
+    // Most views find nothing unread: no write for them.
+    if case.staff_unread > 0 {
+        cases::mark_read_by_staff(&state.db, &case.id).await?;
+    }
     let mut forms = CaseForms::default();
     let mut chosen = String::new();
     if !p.vorlage.is_empty() {
@@ -83,21 +84,7 @@ async fn render(
         .ok_or(AppError::NotFound)?;
     let structured: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&case.answers).map_err(|e| AppError::Internal(e.into()))?;
-    let a = views::answers_from_structured(&def, &structured);
-    let shown: HashSet<&str> = structured.keys().map(String::as_str).collect();
-    let sections = def
-        .pages
-        .iter()
-        .filter(|p| {
-            p.fields
-                .iter()
-                .any(|f| shown.contains(f.id.get_ref().as_str()))
-                || p.group
-                    .as_ref()
-                    .is_some_and(|g| shown.contains(g.id.get_ref().as_str()))
-        })
-        .map(|p| views::section(p, &a, lang, String::new()))
-        .collect();
+    let sections = views::submitted_sections(&def, &structured, lang);
     let base = format!("/verwaltung/vorgaenge/{}", case.reference);
     let evidence = sqlx::query(
         "SELECT d.id, d.file_name, d.size FROM case_documents cd JOIN documents d ON d.id = cd.document_id
@@ -131,14 +118,8 @@ async fn render(
         .into_iter()
         .map(|n| (n.author, format_ms(n.at), n.body))
         .collect();
-    let colleagues: Vec<(String, String)> = sqlx::query_as(
-        "SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.postbox_id = $1 AND u.id <> $2 ORDER BY u.email",
-    )
-    .bind(&case.postbox_id)
-    .bind(&staff.user.id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let mut colleagues = postbox_members(&state.db, &case.postbox_id).await?;
+    colleagues.retain(|(id, _)| *id != staff.user.id);
     let forward_targets: Vec<(String, String)> = sqlx::query(
         "SELECT p.id, a.name, p.name FROM postboxes p JOIN authorities a ON a.id = p.authority_id
          WHERE p.id <> $1 ORDER BY a.name, p.name",

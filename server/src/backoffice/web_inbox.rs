@@ -5,9 +5,8 @@ use amtsweg_app::i18n::{t, Lang};
 use amtsweg_app::pages::backoffice::{self as pages, InboxFilters, InboxRow, PostboxCard};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use sqlx::Row;
 
-use super::access::{member_of, memberships, MemberRole, Staff};
+use super::access::{member_of, memberships, postbox_members, MemberRole, Staff};
 use super::inbox::{self, Tab, COUNT_CAP};
 use super::state::CaseState;
 use crate::domain::Role;
@@ -69,12 +68,7 @@ pub async fn home(
     let lang = staff.ctx.lang;
     let mut cards = Vec::new();
     for m in memberships(&state.db, &staff.user.id).await? {
-        let counts = inbox::counts(&state.db, &m.postbox_id, &staff.user.id).await?;
-        let new = counts
-            .iter()
-            .find(|(t, _)| *t == Tab::New)
-            .map(|(_, n)| *n)
-            .unwrap_or(0);
+        let new = inbox::count(&state.db, &m.postbox_id, &staff.user.id, Tab::New).await?;
         cards.push(PostboxCard {
             href: format!("/verwaltung/postfach/{}", m.postbox_id),
             name: m.postbox_name,
@@ -213,15 +207,7 @@ pub async fn inbox(
         })
         .collect();
     let base = format!("/verwaltung/postfach/{postbox}");
-    let colleagues = sqlx::query(
-        "SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.postbox_id = $1 ORDER BY u.email",
-    )
-    .bind(&postbox)
-    .fetch_all(&state.db.pool)
-    .await?
-    .into_iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-    .collect::<sqlx::Result<Vec<(String, String)>>>()?;
+    let colleagues = postbox_members(&state.db, &postbox).await?;
     let view = pages::InboxView {
         postbox_id: postbox.clone(),
         postbox_name: m.postbox_name.clone(),

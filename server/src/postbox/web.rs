@@ -79,6 +79,7 @@ struct CitizenCase {
     status: String,
     submitted_at: i64,
     postbox_id: Option<String>,
+    unread: i64,
 }
 
 /// The citizen's own case, or 404 (a foreign reference looks exactly like a missing one).
@@ -89,7 +90,7 @@ async fn own_case(
     reference: &str,
 ) -> AppResult<CitizenCase> {
     let r = sqlx::query(&format!(
-        "SELECT c.id, c.reference, {}, c.state, c.status, c.submitted_at, c.postbox_id FROM cases c
+        "SELECT c.id, c.reference, {}, c.state, c.status, c.submitted_at, c.postbox_id, c.citizen_unread FROM cases c
          JOIN services s ON s.service_key = c.service_key WHERE c.reference = $1 AND c.user_id = $2",
         title_col(lang)
     ))
@@ -106,6 +107,7 @@ async fn own_case(
         status: r.try_get(4)?,
         submitted_at: r.try_get(5)?,
         postbox_id: r.try_get(6)?,
+        unread: r.try_get(7)?,
     })
 }
 
@@ -122,7 +124,9 @@ pub async fn application(
     Query(p): Query<Params>,
 ) -> AppResult<Response> {
     let case = own_case(&state, &user, ctx.lang, &reference).await?;
-    cases::mark_read_by_citizen(&state.db, &case.id).await?;
+    if case.unread > 0 {
+        cases::mark_read_by_citizen(&state.db, &case.id).await?;
+    }
     let notice = (p.ok == "replied").then(|| t(ctx.lang, "pb.app.ok_replied").to_string());
     Ok(private_html(
         render(&state, &ctx, &case, FormState::default(), notice).await?,

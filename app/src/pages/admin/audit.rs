@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{action_table, back, cell};
+use super::{back, cell};
 use crate::components::*;
 use crate::{render_page, tr, FormState, PageCtx};
 
@@ -86,7 +86,7 @@ pub fn audit_log(ctx: &PageCtx, v: AuditView) -> String {
                 {if empty {
                     view! { <p>{tr("admin.audit.none")}</p> }.into_any()
                 } else {
-                    action_table(tr("admin.audit.caption").to_string(), headers, rows).into_any()
+                    data_table(tr("admin.audit.caption").to_string(), headers, rows).into_any()
                 }}
                 {(v.newest_href.is_some() || v.older_href.is_some()).then(|| view! {
                     <nav aria-label=tr("admin.audit.pages")>

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{action_table, back, banner, cell, link_cell, PostboxRow};
+use super::{back, banner, cell, link_cell, PostboxRow};
 use crate::components::*;
 use crate::{render_page, tr, FormState, PageCtx};
 
@@ -45,7 +45,7 @@ pub fn authorities(ctx: &PageCtx, rows: Vec<AuthorityRow>, notice: Option<&'stat
                 {if empty {
                     view! { <p>{tr("admin.authorities.none")}</p> }.into_any()
                 } else {
-                    action_table(tr("admin.authorities.caption").to_string(), headers, rows).into_any()
+                    data_table(tr("admin.authorities.caption").to_string(), headers, rows).into_any()
                 }}
             }
         },
@@ -165,7 +165,7 @@ pub fn authority(ctx: &PageCtx, a: AuthorityDetail, notice: Option<&'static str>
             {if empty {
                 view! { <p>{tr("admin.postboxes.none")}</p> }.into_any()
             } else {
-                action_table(tr("admin.postboxes.caption").to_string(), headers, rows).into_any()
+                data_table(tr("admin.postboxes.caption").to_string(), headers, rows).into_any()
             }}
         }
     })

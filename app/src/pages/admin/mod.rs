@@ -96,32 +96,6 @@ fn banner(key: Option<&'static str>) -> impl IntoView {
     })
 }
 
-/// A data table whose cells may hold links and small forms (the `Table` component takes text
-/// only). Same markup as `Table`: captioned, scrolls sideways on narrow screens.
-fn action_table(caption: String, headers: Vec<String>, rows: Vec<Vec<AnyView>>) -> impl IntoView {
-    let id = format!("table-{}", crate::next_id());
-    let labelled_by = id.clone();
-    view! {
-        <section class="aw-table-wrap" tabindex="0" aria-labelledby=labelled_by>
-            <table class="kern-table">
-                <caption class="kern-title kern-title--small" id=id>{caption}</caption>
-                <thead class="kern-table__head">
-                    <tr class="kern-table__row">
-                        {headers.into_iter().map(|h| view! { <th class="kern-table__header" scope="col">{h}</th> }).collect_view()}
-                    </tr>
-                </thead>
-                <tbody class="kern-table__body">
-                    {rows.into_iter().map(|r| view! {
-                        <tr class="kern-table__row">
-                            {r.into_iter().map(|c| view! { <td class="kern-table__cell">{c}</td> }).collect_view()}
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </section>
-    }
-}
-
 /// Plain text as a table cell.
 fn cell(s: impl Into<String>) -> AnyView {
     let s: String = s.into();

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{action_table, back, banner, button_cell, cell};
+use super::{back, banner, button_cell, cell};
 use crate::components::*;
 use crate::{render_page, tr, FormState, PageCtx};
 
@@ -168,7 +168,7 @@ pub fn postbox(
             {if empty {
                 view! { <p>{tr("admin.members.none")}</p> }.into_any()
             } else {
-                action_table(tr("admin.members.caption").to_string(), headers, rows).into_any()
+                data_table(tr("admin.members.caption").to_string(), headers, rows).into_any()
             }}
             <h2 class="kern-heading-medium">{tr("admin.members.add_title")}</h2>
             {if no_candidates {

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{action_table, back, banner, button_cell, cell};
+use super::{back, banner, button_cell, cell};
 use crate::components::*;
 use crate::{render_page, tr, FormState, PageCtx};
 
@@ -82,7 +82,7 @@ pub fn rules(ctx: &PageCtx, v: RulesView) -> String {
                 {if empty {
                     view! { <p>{tr("admin.rules.none")}</p> }.into_any()
                 } else {
-                    action_table(tr("admin.rules.caption").to_string(), headers, rows).into_any()
+                    data_table(tr("admin.rules.caption").to_string(), headers, rows).into_any()
                 }}
                 {v.truncated.then(|| view! { <p class="aw-muted">{tr("admin.rules.truncated")}</p> })}
                 <h2 class="kern-heading-medium">{tr("admin.rules.add_title")}</h2>

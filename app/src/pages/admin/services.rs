@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{action_table, back, banner, button_cell, cell};
+use super::{back, banner, button_cell, cell};
 use crate::components::*;
 use crate::{render_page, tr, PageCtx};
 
@@ -61,7 +61,7 @@ pub fn services(ctx: &PageCtx, rows: Vec<ServiceRow>, notice: Option<&'static st
                     view! {
                         <h2 class="kern-heading-medium">{s.title.clone()}</h2>
                         <p class="aw-muted">{crate::i18n::tf(crate::lang(), "admin.services.key", &[("key", &s.key)])}</p>
-                        {action_table(crate::i18n::tf(crate::lang(), "admin.services.caption", &[("service", &s.title)]), headers, versions)}
+                        {data_table(crate::i18n::tf(crate::lang(), "admin.services.caption", &[("service", &s.title)]), headers, versions)}
                     }
                 }).collect_view()}
             }

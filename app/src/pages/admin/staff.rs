@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{action_table, back, banner, button_cell, cell};
+use super::{back, banner, button_cell, cell};
 use crate::components::*;
 use crate::{render_page, tr, FormState, PageCtx};
 
@@ -58,7 +58,7 @@ pub fn staff(ctx: &PageCtx, rows: Vec<StaffRow>, notice: Option<&'static str>) -
                 {if empty {
                     view! { <p>{tr("admin.staff.none")}</p> }.into_any()
                 } else {
-                    action_table(tr("admin.staff.caption").to_string(), headers, rows).into_any()
+                    data_table(tr("admin.staff.caption").to_string(), headers, rows).into_any()
                 }}
             }
         },

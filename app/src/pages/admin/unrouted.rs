@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{action_table, back, banner, cell, link_cell};
+use super::{back, banner, cell, link_cell};
 use crate::components::*;
 use crate::{render_page, tr, FormState, PageCtx};
 
@@ -49,7 +49,7 @@ pub fn unrouted(ctx: &PageCtx, rows: Vec<UnroutedRow>, notice: Option<&'static s
                 {if empty {
                     view! { <p>{tr("admin.unrouted.none")}</p> }.into_any()
                 } else {
-                    action_table(tr("admin.unrouted.caption").to_string(), headers, rows).into_any()
+                    data_table(tr("admin.unrouted.caption").to_string(), headers, rows).into_any()
                 }}
             }
         },
