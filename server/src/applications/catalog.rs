@@ -301,3 +301,12 @@ pub async fn search(db: &Db, query: &str, situation: Option<&str>) -> sqlx::Resu
     }
     Ok(out)
 }
+
+/// The service title column (of `services s`) in the page language, for list queries.
+pub fn title_column(lang: amtsweg_app::i18n::Lang) -> &'static str {
+    if lang == amtsweg_app::i18n::Lang::De {
+        "s.title_de"
+    } else {
+        "s.title_en"
+    }
+}

@@ -289,11 +289,7 @@ pub async fn start(
 
 pub async fn mine(State(state): State<AppState>, Authed(ctx, user): Authed) -> AppResult<Response> {
     let lang = ctx.lang;
-    let title_col = if lang == Lang::De {
-        "s.title_de"
-    } else {
-        "s.title_en"
-    };
+    let title_col = catalog::title_column(lang);
     let drafts = sqlx::query(&format!(
         "SELECT d.id, {title_col}, d.updated_at, d.service_key, d.version FROM drafts d
          JOIN services s ON s.service_key = d.service_key WHERE d.user_id = $1 ORDER BY d.updated_at DESC LIMIT 100"

@@ -252,13 +252,9 @@ pub async fn inbox(
 
 /// (service key, title in the page language) of every service.
 pub async fn services(state: &AppState, lang: Lang) -> sqlx::Result<Vec<(String, String)>> {
-    let col = if lang == Lang::De {
-        "title_de"
-    } else {
-        "title_en"
-    };
+    let col = crate::applications::catalog::title_column(lang);
     sqlx::query_as(&format!(
-        "SELECT service_key, {col} FROM services ORDER BY {col}"
+        "SELECT s.service_key, {col} FROM services s ORDER BY {col}"
     ))
     .fetch_all(&state.db.pool)
     .await

@@ -19,21 +19,13 @@ use crate::http::Ctx;
 use crate::state::AppState;
 use crate::time::format_ms;
 
-fn title_col(lang: Lang) -> &'static str {
-    if lang == Lang::De {
-        "s.title_de"
-    } else {
-        "s.title_en"
-    }
-}
-
 pub async fn list(State(state): State<AppState>, Authed(ctx, user): Authed) -> AppResult<Response> {
     let lang = ctx.lang;
     let rows = sqlx::query(&format!(
         "SELECT c.reference, {}, c.state, c.status, c.updated_at, c.citizen_unread FROM cases c
          JOIN services s ON s.service_key = c.service_key
          WHERE c.user_id = $1 ORDER BY c.updated_at DESC, c.id LIMIT 200",
-        title_col(lang)
+        crate::applications::catalog::title_column(lang)
     ))
     .bind(&user.id)
     .fetch_all(&state.db.pool)
@@ -92,7 +84,7 @@ async fn own_case(
     let r = sqlx::query(&format!(
         "SELECT c.id, c.reference, {}, c.state, c.status, c.submitted_at, c.postbox_id, c.citizen_unread FROM cases c
          JOIN services s ON s.service_key = c.service_key WHERE c.reference = $1 AND c.user_id = $2",
-        title_col(lang)
+        crate::applications::catalog::title_column(lang)
     ))
     .bind(reference)
     .bind(&user.id)

@@ -1,7 +1,6 @@
 //! Responsibility rules: list (by service), add, delete, and a test lookup that answers exactly
 //! as the portal will for a citizen's address.
 
-use amtsweg_app::i18n::Lang;
 use amtsweg_app::pages::admin;
 use amtsweg_app::FormState;
 use axum::extract::{Path, Query, State};
@@ -39,11 +38,7 @@ async fn render_list(
     add: FormState,
     notice: Option<&'static str>,
 ) -> AppResult<String> {
-    let title = if ctx.lang == Lang::De {
-        "s.title_de"
-    } else {
-        "s.title_en"
-    };
+    let title = crate::applications::catalog::title_column(ctx.lang);
     let rows = sqlx::query(&format!(
         "SELECT r.id, {title}, r.area_kind, r.area_code, a.name, p.name
          FROM responsibility_rules r

@@ -24,14 +24,6 @@ use crate::time::{format_ms, now_ms};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
-fn title_col(lang: Lang) -> &'static str {
-    if lang == Lang::De {
-        "s.title_de"
-    } else {
-        "s.title_en"
-    }
-}
-
 pub async fn list(
     State(state): State<AppState>,
     Admin { ctx, .. }: Admin,
@@ -42,7 +34,7 @@ pub async fn list(
          FROM cases c JOIN services s ON s.service_key = c.service_key
          WHERE c.status = 'unrouted' AND c.postbox_id IS NULL
          ORDER BY c.submitted_at LIMIT 500",
-        title_col(ctx.lang)
+        crate::applications::catalog::title_column(ctx.lang)
     ))
     .fetch_all(&state.db.pool)
     .await?
@@ -77,7 +69,7 @@ async fn load(state: &AppState, lang: Lang, reference: &str) -> AppResult<Option
         "SELECT c.id, c.reference, c.service_key, {}, c.ags, c.postal_code, c.submitted_at,
                 c.applicant_name, c.status
          FROM cases c JOIN services s ON s.service_key = c.service_key WHERE c.reference = $1",
-        title_col(lang)
+        crate::applications::catalog::title_column(lang)
     ))
     .bind(reference)
     .fetch_optional(&state.db.pool)
