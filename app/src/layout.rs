@@ -30,6 +30,7 @@ pub fn document(ctx: &PageCtx, title: &str, content: impl IntoView + 'static) ->
         Some(_) => {
             nav.push(("/konto/antraege", t(lang, "nav.applications")));
             nav.push(("/konto/postfach", t(lang, "nav.postbox")));
+            nav.push(("/konto/gebuehren", t(lang, "nav.fees")));
             nav.push(("/konto", t(lang, "nav.account")));
         }
         None => {

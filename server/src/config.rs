@@ -225,6 +225,11 @@ pub struct Config {
         default_value_t = 30
     )]
     pub request_timeout_secs: u64,
+
+    /// TOML file naming each authority's online payment provider (XBezahldienste); without
+    /// it, citizens pay fee notices by bank transfer.
+    #[arg(long, global = true, env = "AMTSWEG_PAYMENT_PROVIDERS")]
+    pub payment_providers: Option<PathBuf>,
 }
 
 impl Config {

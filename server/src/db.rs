@@ -199,3 +199,34 @@ async fn prepare_sqlite_file(url: &str) -> Result<(), DbOpenError> {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
 }
+
+/// `($1, $2), ($3, $4)`: placeholders for a multi-row statement of `rows` rows with `cols`
+/// values each, numbered from `first`. sqlx's query builder writes `?` for the `Any` driver,
+/// which PostgreSQL does not read, so batched statements number their own.
+pub fn placeholders(rows: usize, cols: usize, first: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(first + r * cols + c).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    #[test]
+    fn numbered_rows() {
+        assert_eq!(super::placeholders(2, 2, 1), "($1, $2), ($3, $4)");
+        assert_eq!(super::placeholders(1, 3, 4), "($4, $5, $6)");
+    }
+}

@@ -159,6 +159,47 @@ const DEMO_RULES: &str = "service_key,area_kind,area_code,postbox_id
 99108008252000,county,08116,p-esslingen-jugendamt
 ";
 
+/// Accounts for fee notices: (authority, account holder, IBAN, BIC). Fictitious accounts with
+/// valid check digits, at the Landesbank and Kreissparkasse the real offices would use.
+const PAYEES: [(&str, &str, &str, &str); 4] = [
+    (
+        "a-stuttgart",
+        "Landeshauptstadt Stuttgart, Stadtkasse",
+        "DE88600501010002345678",
+        "SOLADEST600",
+    ),
+    (
+        "a-esslingen",
+        "Landratsamt Esslingen, Kreiskasse",
+        "DE11611500200100223344",
+        "ESSLDE66XXX",
+    ),
+    (
+        "a-esslingen-stadt",
+        "Stadt Esslingen am Neckar, Stadtkasse",
+        "DE93611500200200445566",
+        "ESSLDE66XXX",
+    ),
+    (
+        "a-berlin-mitte",
+        "Bezirksamt Mitte von Berlin, Bezirkskasse",
+        "DE17100500000123456789",
+        "BELADEBEXXX",
+    ),
+];
+
+/// The usual instructions on legal remedies of a German fee notice, for the demo postboxes.
+fn remedy(a: &DemoAuthority) -> String {
+    format!(
+        "Gegen diesen Bescheid kann innerhalb eines Monats nach Bekanntgabe Widerspruch erhoben werden. \
+         Der Widerspruch ist schriftlich, in elektronischer Form nach § 3a Absatz 2 des \
+         Verwaltungsverfahrensgesetzes oder zur Niederschrift bei der Behörde einzulegen: {}, {}, {} {}.\n\
+         Der Widerspruch hat keine aufschiebende Wirkung; die Gebühr ist auch bei Widerspruch \
+         zum genannten Termin zu zahlen (§ 80 Absatz 2 Satz 1 Nummer 1 VwGO).",
+        a.name, a.street, a.postal_code, a.city
+    )
+}
+
 pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
@@ -189,6 +230,27 @@ pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
         .bind(name)
         .bind(mail)
         .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (authority, payee, iban, bic) in PAYEES {
+        // Only where no account was set, so an administrator's change survives a reload.
+        sqlx::query(
+            "UPDATE authorities SET payee_name = $1, payee_iban = $2, payee_bic = $3 WHERE id = $4 AND payee_iban = ''",
+        )
+        .bind(payee)
+        .bind(iban)
+        .bind(bic)
+        .bind(authority)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for a in &AUTHORITIES {
+        sqlx::query(
+            "UPDATE postboxes SET fee_remedy = $1 WHERE authority_id = $2 AND fee_remedy = ''",
+        )
+        .bind(remedy(a))
+        .bind(a.id)
         .execute(&mut *tx)
         .await?;
     }

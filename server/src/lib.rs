@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod payments;
 pub mod postbox;
 pub mod secret;
 pub mod seed;

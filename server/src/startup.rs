@@ -67,7 +67,14 @@ impl Application {
         let sessions = Store::connect(&config.database_url(), db.backend)
             .await
             .map_err(|e| StartError::Database(DbOpenError::Connect(e)))?;
+        let payment_providers = match &config.payment_providers {
+            Some(path) => {
+                crate::payments::online::PaymentProviders::load(path).map_err(StartError::Config)?
+            }
+            None => crate::payments::online::PaymentProviders::default(),
+        };
         let state = AppState {
+            payment_providers,
             db: db.clone(),
             mail_wakeup: Arc::new(Notify::new()),
             storage: crate::storage::Storage::local(config.files_dir()),
@@ -153,6 +160,7 @@ pub fn router(state: AppState, sessions: Store) -> Router {
         .merge(crate::applications::router())
         .merge(crate::backoffice::router())
         .merge(crate::postbox::router())
+        .merge(crate::payments::router())
         .merge(crate::assets::router());
     if state.config.is_dev() {
         app = app.merge(crate::dev::router());

@@ -18,6 +18,8 @@ pub struct AppState {
     pub storage: crate::storage::Storage,
     /// Services shown on the start page, both languages, refreshed every few seconds.
     pub home_services: Arc<TtlCache<Vec<ServiceSummary>>>,
+    /// Online payment providers per authority.
+    pub payment_providers: crate::payments::online::PaymentProviders,
 }
 
 /// A service as the start page lists it.

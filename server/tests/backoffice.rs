@@ -4,101 +4,17 @@
 
 mod common;
 
-use amtsweg_server::accounts::users::{self, NewUser};
-use amtsweg_server::domain::{Email, Role};
-use amtsweg_server::secret::Secret;
+use amtsweg_server::domain::Role;
 use common::apply::{submit_parking, PNG};
-use common::{csrf, form, login, registered, Backend, TestApp, PW};
+use common::people::{citizen, href, multipart, staff, text};
+use common::{csrf, form, Backend, TestApp};
 
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
-/// A verified staff account, logged in on a client of its own.
-async fn staff(
-    app: &TestApp,
-    email: &str,
-    role: Role,
-    postboxes: &[(&str, &str)],
-) -> reqwest::Client {
-    let user = NewUser {
-        email: Email::parse(email).unwrap(),
-        password: Secret::new(PW.to_string()),
-        role,
-        lang: amtsweg_app::i18n::Lang::De,
-        verified: true,
-    };
-    let id = users::create(&app.state.db, user, "http://localhost", false)
-        .await
-        .unwrap();
-    for (postbox, member_role) in postboxes {
-        sqlx::query("INSERT INTO memberships (postbox_id, user_id, role, created_at) VALUES ($1, $2, $3, 0)")
-            .bind(*postbox)
-            .bind(&id)
-            .bind(*member_role)
-            .execute(&app.state.db.pool)
-            .await
-            .unwrap();
-    }
-    let (client, _) = app.other_client();
-    assert_eq!(login(app, &client, email, PW).await.status(), 303);
-    client
-}
-
-/// A registered citizen logged in on a client of its own.
-async fn citizen(app: &TestApp, email: &str) -> reqwest::Client {
-    registered(app, email).await;
-    let (client, _) = app.other_client();
-    assert_eq!(login(app, &client, email, PW).await.status(), 303);
-    client
-}
-
-async fn text(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String) {
-    let r = client.get(app.url(path)).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-/// Posts a multipart form (token from `page`) with text fields and files.
-async fn multipart(
-    app: &TestApp,
-    client: &reqwest::Client,
-    page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-    files: &[(&str, &[u8])],
-) -> reqwest::Response {
-    let (_, html) = text(app, client, page).await;
-    let token = csrf(&html);
-    let mut form = reqwest::multipart::Form::new();
-    for (k, v) in fields {
-        form = form.text(k.to_string(), v.to_string());
-    }
-    for (name, bytes) in files {
-        form = form.part(
-            "files",
-            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
-        );
-    }
-    client
-        .post(app.url(&format!("{action}?_csrf={token}")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn in_a_week() -> String {
     let d = time::OffsetDateTime::now_utc().date() + time::Duration::days(7);
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-/// The first link in `html` that starts with `prefix`.
-fn href(html: &str, prefix: &str) -> String {
-    let needle = format!("href=\"{prefix}");
-    let i = html
-        .find(&needle)
-        .unwrap_or_else(|| panic!("no link {prefix}"))
-        + 6;
-    html[i..].split('"').next().unwrap().to_string()
 }
 
 db_test!(a_case_from_submission_to_decision, |app| {

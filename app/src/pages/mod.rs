@@ -5,6 +5,7 @@ pub mod backoffice;
 pub mod dev_components;
 pub mod dev_mail;
 pub mod error;
+pub mod fees;
 pub mod home;
 pub mod legal;
 pub mod postbox;

@@ -128,7 +128,25 @@ pub struct Definition {
     #[serde(default)]
     pub keywords: BTreeMap<String, Vec<String>>,
     pub declaration: Text,
+    /// The fee schedule a fee notice starts from; the caseworker may change every line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fee_items: Vec<FeeItem>,
     pub pages: Vec<Page>,
+}
+
+/// One line of a service's fee schedule.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeItem {
+    pub label: Text,
+    /// German or English notation (`30,70`); checked on import.
+    pub amount: Spanned<String>,
+}
+
+impl FeeItem {
+    pub fn money(&self) -> Option<crate::domain::Money> {
+        crate::domain::Money::parse(self.amount.get_ref()).filter(|m| m.0 > 0)
+    }
 }
 
 /// Profile fields a definition may name as a once-only source.
@@ -249,6 +267,17 @@ pub fn parse(text: &str) -> Result<Definition, Vec<String>> {
                 format!(
                     "life situation {s:?} is unknown (known: {})",
                     LIFE_SITUATIONS.join(", ")
+                ),
+            );
+        }
+    }
+    for item in &def.fee_items {
+        if item.money().is_none() {
+            problem(
+                item.amount.span(),
+                format!(
+                    "fee amount {:?} is not an amount of euros above zero, e.g. \"30,70\"",
+                    item.amount.get_ref()
                 ),
             );
         }

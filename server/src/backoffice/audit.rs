@@ -18,6 +18,9 @@ pub enum Subject<'a> {
     Rule(&'a str),
     Service(&'a str),
     Template(&'a str),
+    FeeNotice(&'a str),
+    Payment(&'a str),
+    Statement(&'a str),
     Audit,
 }
 
@@ -32,6 +35,9 @@ impl Subject<'_> {
             Subject::Rule(id) => ("rule", id),
             Subject::Service(id) => ("service", id),
             Subject::Template(id) => ("template", id),
+            Subject::FeeNotice(id) => ("fee_notice", id),
+            Subject::Payment(id) => ("payment", id),
+            Subject::Statement(id) => ("statement", id),
             Subject::Audit => ("audit", ""),
         }
     }

@@ -91,7 +91,7 @@ pub(super) async fn set_state(
 }
 
 /// Queues "something new in your postbox" for the case's citizen, in the citizen's language.
-pub(super) async fn notify_citizen(
+pub(crate) async fn notify_citizen(
     conn: &mut AnyConnection,
     case: &StaffCase,
     public_url: &str,

@@ -26,19 +26,22 @@ pub enum Outgoing {
 }
 
 /// One item of the thread, as inserted.
-struct NewMessage<'a> {
-    case_id: &'a str,
-    kind: &'a str,
-    author: &'a User,
-    from_citizen: bool,
-    body: &'a str,
-    outcome: Option<&'a str>,
-    deadline: Option<i64>,
-    in_reply_to: Option<&'a str>,
-    documents: &'a [String],
+pub(crate) struct NewMessage<'a> {
+    pub case_id: &'a str,
+    pub kind: &'a str,
+    pub author: &'a User,
+    pub from_citizen: bool,
+    pub body: &'a str,
+    pub outcome: Option<&'a str>,
+    pub deadline: Option<i64>,
+    pub in_reply_to: Option<&'a str>,
+    pub documents: &'a [String],
 }
 
-async fn insert_message(conn: &mut AnyConnection, m: NewMessage<'_>) -> sqlx::Result<String> {
+pub(crate) async fn insert_message(
+    conn: &mut AnyConnection,
+    m: NewMessage<'_>,
+) -> sqlx::Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO messages (id, case_id, kind, from_citizen, author_id, author_label, body, outcome,

@@ -194,6 +194,7 @@ async fn render(
             message_kinds: kinds,
             forward_targets,
             templates,
+            fees: crate::payments::web_staff::case_rows(state, lang, case).await?,
             chosen_template,
             forms,
             notice,

@@ -82,6 +82,9 @@ pub async fn home(
         pages::HomeView {
             postboxes: cards,
             is_admin: staff.user.role == Role::Admin,
+            payments_desk: !crate::payments::web_desk::desk_authorities(&state, &staff)
+                .await?
+                .is_empty(),
             notice: (p.ok == "forwarded").then(|| t(lang, "bo.case.ok.forwarded").to_string()),
         },
     )))

@@ -2,12 +2,14 @@
 //! sees valid values.
 
 mod ags;
+mod creditor_reference;
 mod email;
 mod iban;
 mod reference;
 mod role;
 
 pub use ags::{Ags, PostalCode};
+pub use creditor_reference::CreditorReference;
 pub use email::{Email, EmailError};
 pub use iban::{Iban, Money};
 pub use reference::Reference;

@@ -7,6 +7,8 @@
 )]
 
 pub mod apply;
+pub mod pdf;
+pub mod people;
 
 use std::path::PathBuf;
 
@@ -65,6 +67,13 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        // `AMTSWEG_TEST_LOG=debug` shows the server's log (and the causes of 500s) in a test.
+        if let Ok(filter) = std::env::var("AMTSWEG_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let dir = std::env::temp_dir().join(format!("amtsweg-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = test_config(&dir);

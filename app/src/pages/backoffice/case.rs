@@ -34,6 +34,7 @@ pub struct CaseView {
     pub message_kinds: Vec<(String, String)>,
     pub forward_targets: Vec<(String, String)>,
     pub templates: Vec<(String, String)>,
+    pub fees: Vec<crate::pages::fees::CaseFeeRow>,
     pub chosen_template: String,
     pub forms: CaseForms,
     /// A success message after the last action.
@@ -126,6 +127,8 @@ pub fn case_page(ctx: &PageCtx, v: CaseView) -> String {
                 <FileInput name="files" label=tr("bo.case.files") hint=tr("bo.case.files_hint").to_string() accept=".pdf,.jpg,.jpeg,.png" multiple=true error=m.error("files")/>
                 <Button kind=ButtonKind::Primary label=tr("bo.case.send")/>
             </form>
+
+            <crate::pages::fees::CaseFees rows=v.fees new_href=format!("{base}/gebuehren/neu")/>
 
             <h2>{tr("bo.case.manage")}</h2>
             <div class="aw-manage">

@@ -15,6 +15,8 @@ pub struct PostboxCard {
 pub struct HomeView {
     pub postboxes: Vec<PostboxCard>,
     pub is_admin: bool,
+    /// Leads and administrators handle the authority's incoming payments.
+    pub payments_desk: bool,
     pub notice: Option<String>,
 }
 
@@ -42,6 +44,7 @@ pub fn home(ctx: &PageCtx, v: HomeView) -> String {
                     </ul>
                 }.into_any()
             }}
+            {v.payments_desk.then(|| view! { <p><a class="kern-link" href="/verwaltung/zahlungen">{tr("fees.desk.link")}</a></p> })}
         }
     })
 }

@@ -1,0 +1,481 @@
+//! Bank statement import: every booked credit of a camt.053 statement becomes a payment once
+//! (the bank's entry reference is unique per account), is matched to a fee notice where it can
+//! be, and waits for a person where it cannot. One transaction per import: a statement is
+//! either booked completely or not at all.
+
+use std::collections::{HashMap, HashSet};
+
+use amtsweg_app::i18n::Lang;
+use sqlx::{AnyConnection, Row};
+
+use super::camt::{self, CamtError, Entry, EntryStatus, Statement};
+use super::matching::{Index, Match, OpenNotice};
+use crate::accounts::auth::User;
+use crate::backoffice::audit::{self, Subject};
+use crate::db::{placeholders, Db};
+use crate::domain::{Iban, Money};
+use crate::mail::enqueue;
+use crate::mail::templates::{render, Template};
+use crate::time::now_ms;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the statement cannot be read: {0}")]
+    Camt(#[from] CamtError),
+    #[error("the statement is for account {0}, not the authority's")]
+    WrongAccount(String),
+    #[error("the authority has no account")]
+    NoAccount,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A credit as it will be stored.
+#[derive(Clone, Debug)]
+pub struct Credit {
+    pub entry_ref: String,
+    pub amount: Money,
+    pub booking_date: String,
+    pub payer_name: String,
+    pub payer_iban: String,
+    pub remittance: String,
+    pub structured: Option<String>,
+}
+
+/// The booked credits of the statements, one per transaction of a batch booking. Debits and
+/// pending entries are not payments (pending ones come again, booked, in a later statement).
+pub fn credits(statements: &[Statement]) -> Vec<Credit> {
+    let mut out = Vec::new();
+    for s in statements {
+        for e in &s.entries {
+            if !e.credit || e.status != EntryStatus::Booked || e.currency != "EUR" {
+                continue;
+            }
+            push_credits(&mut out, e);
+        }
+    }
+    out
+}
+
+fn push_credits(out: &mut Vec<Credit>, e: &Entry) {
+    let base_ref = e.entry_ref.clone().unwrap_or_else(|| synthetic_ref(e));
+    let booking_date = e
+        .booking_date
+        .clone()
+        .or_else(|| e.value_date.clone())
+        .unwrap_or_default();
+    if e.transactions.is_empty() {
+        out.push(Credit {
+            entry_ref: base_ref,
+            amount: e.amount,
+            booking_date,
+            payer_name: String::new(),
+            payer_iban: String::new(),
+            remittance: String::new(),
+            structured: None,
+        });
+        return;
+    }
+    let single = e.transactions.len() == 1;
+    for (i, t) in e.transactions.iter().enumerate() {
+        out.push(Credit {
+            // Each transaction of a batch booking is a payment of its own.
+            entry_ref: if single {
+                base_ref.clone()
+            } else {
+                format!("{base_ref}/{i}")
+            },
+            amount: if single {
+                e.amount
+            } else {
+                t.amount.unwrap_or(e.amount)
+            },
+            booking_date: booking_date.clone(),
+            payer_name: t.debtor_name.clone().unwrap_or_default(),
+            payer_iban: t.debtor_iban.clone().unwrap_or_default(),
+            remittance: t.unstructured.join(" "),
+            structured: t.creditor_reference.clone(),
+        });
+    }
+}
+
+/// Entries without the bank's reference (rare; some savings banks) are identified by what
+/// they say; two identical transfers on the same day would then count once, which is why the
+/// bank's reference is used whenever there is one.
+fn synthetic_ref(e: &Entry) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!(
+        "{:?}|{:?}|{}",
+        e.booking_date, e.value_date, e.amount.0
+    ));
+    for t in &e.transactions {
+        h.update(format!(
+            "|{:?}|{:?}|{:?}|{:?}|{}",
+            t.end_to_end_id,
+            t.debtor_iban,
+            t.debtor_name,
+            t.creditor_reference,
+            t.unstructured.join(" ")
+        ));
+    }
+    format!("sha256:{}", &hex::encode(h.finalize())[..32])
+}
+
+/// The open notices of an authority, indexed for matching.
+pub async fn open_index(conn: &mut AnyConnection, authority_id: &str) -> sqlx::Result<Index> {
+    let rows = sqlx::query(
+        "SELECT n.id, n.payment_reference, c.reference, n.number, n.total_cents - n.paid_cents, c.applicant_name
+         FROM fee_notices n JOIN cases c ON c.id = n.case_id
+         WHERE n.authority_id = $1 AND n.state = 'open'",
+    )
+    .bind(authority_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let notices = rows
+        .iter()
+        .map(|r| {
+            let case: String = r.try_get(2)?;
+            let name: String = r.try_get(5)?;
+            Ok(OpenNotice {
+                id: r.try_get(0)?,
+                payment_reference: r.try_get(1)?,
+                case_reference: case.replace('-', ""),
+                number: r.try_get(3)?,
+                outstanding: r.try_get(4)?,
+                name_words: name
+                    .to_lowercase()
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect(),
+            })
+        })
+        .collect::<sqlx::Result<Vec<_>>>()?;
+    Ok(Index::new(notices))
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub entries: usize,
+    pub known: usize,
+    pub new: usize,
+    pub matched: usize,
+    pub open: usize,
+}
+
+/// Who imports, for the audit log.
+pub struct Importer<'a> {
+    pub user: &'a User,
+    pub ip: &'a str,
+}
+
+/// Parses a camt.053 file (blocking: run it on a blocking thread).
+pub fn parse_file(path: &std::path::Path) -> Result<Vec<Statement>, CamtError> {
+    let file = std::fs::File::open(path).map_err(|_| CamtError::Truncated)?;
+    camt::parse(
+        std::io::BufReader::with_capacity(64 * 1024, file),
+        &camt::Limits::default(),
+    )
+}
+
+const CHUNK: usize = 200;
+
+/// Books the statements' credits for the authority whose account they are for.
+pub async fn import(
+    db: &Db,
+    who: &Importer<'_>,
+    authority_id: &str,
+    file_name: &str,
+    sha256: &str,
+    statements: &[Statement],
+    public_url: &str,
+) -> Result<Outcome, ImportError> {
+    let mut tx = db.begin_write().await?;
+    let account: String = sqlx::query_scalar("SELECT payee_iban FROM authorities WHERE id = $1")
+        .bind(authority_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or_default();
+    let account = Iban::parse(&account).ok_or(ImportError::NoAccount)?;
+    for s in statements {
+        let iban = s.account_iban.as_deref().and_then(Iban::parse);
+        if iban.as_ref() != Some(&account) {
+            return Err(ImportError::WrongAccount(
+                s.account_iban.clone().unwrap_or_default(),
+            ));
+        }
+    }
+    let credits = credits(statements);
+    let index = open_index(&mut tx, authority_id).await?;
+    let statement_id = uuid::Uuid::new_v4().to_string();
+    let now = now_ms();
+    // The statement row first: payments refer to it.
+    sqlx::query(
+        "INSERT INTO bank_statements (id, authority_id, file_name, sha256, account_iban, entries, new_payments,
+             matched, imported_by, imported_by_label, imported_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $9)",
+    )
+    .bind(&statement_id)
+    .bind(authority_id)
+    .bind(file_name)
+    .bind(sha256)
+    .bind(account.as_str())
+    .bind(i64::try_from(credits.len()).unwrap_or(i64::MAX))
+    .bind(&who.user.id)
+    .bind(&who.user.email)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+
+    let mut outcome = Outcome {
+        entries: credits.len(),
+        ..Outcome::default()
+    };
+    // Outstanding amounts change as this statement pays notices; suggestions and "the amount
+    // decides" use what is left.
+    let mut booked: Vec<BookedPayment> = Vec::new();
+    for chunk in credits.chunks(CHUNK) {
+        let matches: Vec<(String, Match)> = chunk
+            .iter()
+            .map(|c| {
+                let m = if index.is_empty() {
+                    Match::None
+                } else {
+                    index.find(
+                        c.structured.as_deref(),
+                        &c.remittance,
+                        c.amount.0,
+                        &c.payer_name,
+                    )
+                };
+                (uuid::Uuid::new_v4().to_string(), m)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO payments (id, authority_id, source, account_iban, entry_ref, statement_id, amount_cents,
+                 booking_date, payer_name, payer_iban, remittance, notice_id, matched_by, suggested_notice_id,
+                 matched_at, created_at) VALUES {}
+             ON CONFLICT (account_iban, entry_ref) DO NOTHING RETURNING id",
+            placeholders(chunk.len(), 16, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for (c, (id, m)) in chunk.iter().zip(&matches) {
+            let (notice, how, suggested) = match m {
+                Match::Reference(i) => (Some(index.notices[*i].id.clone()), "reference", None),
+                Match::Remittance(i) => (Some(index.notices[*i].id.clone()), "remittance", None),
+                Match::Suggestion(i) => (None, "none", Some(index.notices[*i].id.clone())),
+                Match::None => (None, "none", None),
+            };
+            q = q
+                .bind(id.clone())
+                .bind(authority_id.to_string())
+                .bind("bank")
+                .bind(account.as_str().to_string())
+                .bind(c.entry_ref.clone())
+                .bind(statement_id.clone())
+                .bind(c.amount.0)
+                .bind(c.booking_date.clone())
+                .bind(c.payer_name.clone())
+                .bind(c.payer_iban.clone())
+                .bind(c.remittance.clone())
+                .bind(notice.clone())
+                .bind(how)
+                .bind(suggested)
+                .bind(notice.map(|_| now))
+                .bind(now);
+        }
+        let inserted: HashSet<String> = q
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<sqlx::Result<_>>()?;
+        outcome.known += chunk.len() - inserted.len();
+        for (c, (id, m)) in chunk.iter().zip(matches) {
+            if !inserted.contains(&id) {
+                continue;
+            }
+            outcome.new += 1;
+            match m {
+                Match::Reference(i) | Match::Remittance(i) => {
+                    outcome.matched += 1;
+                    booked.push(BookedPayment {
+                        payment_id: id,
+                        notice_id: index.notices[i].id.clone(),
+                        amount: c.amount,
+                    });
+                }
+                _ => outcome.open += 1,
+            }
+        }
+    }
+    settle(&mut tx, who.user, who.ip, &booked, public_url).await?;
+    sqlx::query("UPDATE bank_statements SET new_payments = $1, matched = $2 WHERE id = $3")
+        .bind(i64::try_from(outcome.new).unwrap_or(i64::MAX))
+        .bind(i64::try_from(outcome.matched).unwrap_or(i64::MAX))
+        .bind(&statement_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        who.user,
+        who.ip,
+        "payments.import",
+        Subject::Statement(&statement_id),
+        &format!(
+            "{file_name}: {} entries, {} new, {} matched",
+            outcome.entries, outcome.new, outcome.matched
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// A payment that was matched to a notice and now settles it.
+#[derive(Clone, Debug)]
+pub struct BookedPayment {
+    pub payment_id: String,
+    pub notice_id: String,
+    pub amount: Money,
+}
+
+/// Books matched payments onto their notices, records the audit entries and timeline events,
+/// and tells each citizen whose notice is now paid. Batched: a statement can pay 100,000
+/// notices in one import.
+pub async fn settle(
+    conn: &mut AnyConnection,
+    actor: &User,
+    ip: &str,
+    booked: &[BookedPayment],
+    public_url: &str,
+) -> sqlx::Result<()> {
+    let now = now_ms();
+    let mut per_notice: HashMap<&str, i64> = HashMap::new();
+    for b in booked {
+        *per_notice.entry(b.notice_id.as_str()).or_default() += b.amount.0;
+    }
+    let sums: Vec<(&str, i64)> = per_notice.into_iter().collect();
+    // Every notice the money went to: paid now, partly paid or paid for a second time.
+    let mut touched: Vec<String> = Vec::new();
+    for chunk in sums.chunks(CHUNK) {
+        let n = chunk.len() * 2;
+        let sql = format!(
+            "WITH v (id, amount) AS (VALUES {values})
+             UPDATE fee_notices SET
+                 state = CASE WHEN state = 'open' AND paid_cents + (SELECT amount FROM v WHERE v.id = fee_notices.id) >= total_cents
+                              THEN 'paid' ELSE state END,
+                 closed_at = CASE WHEN state = 'open' AND paid_cents + (SELECT amount FROM v WHERE v.id = fee_notices.id) >= total_cents
+                              THEN ${now} ELSE closed_at END,
+                 paid_cents = paid_cents + (SELECT amount FROM v WHERE v.id = fee_notices.id)
+             WHERE id IN (SELECT id FROM v) RETURNING id",
+            values = placeholders(chunk.len(), 2, 1),
+            now = n + 1
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, amount) in chunk {
+            q = q.bind(id.to_string()).bind(*amount);
+        }
+        for r in q.bind(now).fetch_all(&mut *conn).await? {
+            touched.push(r.try_get(0)?);
+        }
+    }
+    // Audit and timeline, one row per payment.
+    for chunk in booked.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO audit_log (at, actor_id, actor_label, action, subject_kind, subject_id, detail, client_ip)
+             VALUES {}",
+            placeholders(chunk.len(), 8, 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(now)
+                .bind(actor.id.clone())
+                .bind(actor.email.clone())
+                .bind("payments.match")
+                .bind("payment")
+                .bind(p.payment_id.clone())
+                .bind(format!("notice {} {}", p.notice_id, p.amount.format_de()))
+                .bind(ip.to_string());
+        }
+        q.execute(&mut *conn).await?;
+        let sql = format!(
+            "WITH v (eid, nid, detail) AS (VALUES {})
+             INSERT INTO case_events (id, case_id, at, actor_id, actor_label, kind, detail, public)
+             SELECT v.eid, n.case_id, ${}, NULL, '', 'fee_paid', v.detail, 1 FROM v JOIN fee_notices n ON n.id = v.nid",
+            placeholders(chunk.len(), 3, 1),
+            chunk.len() * 3 + 1
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(p.notice_id.clone())
+                .bind(p.amount.format_de());
+        }
+        q.bind(now).execute(&mut *conn).await?;
+    }
+    // One content-free mail per notice the money went to.
+    for chunk in touched.chunks(CHUNK) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT c.reference, u.email, u.locale FROM fee_notices n JOIN cases c ON c.id = n.case_id
+             JOIN users u ON u.id = c.user_id WHERE n.id IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        let rows = q.fetch_all(&mut *conn).await?;
+        for r in rows {
+            let (reference, email, locale): (String, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let mail = render(
+                &Template::NewPostboxItem {
+                    reference: &reference,
+                },
+                Lang::from_code(&locale).unwrap_or_default(),
+                &email,
+                public_url,
+            );
+            enqueue(conn, &mail).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A payment as the notice page lists it.
+pub struct PaymentRow {
+    pub date: String,
+    pub amount: Money,
+    pub payer: String,
+    pub matched_by: String,
+}
+
+pub async fn payments_of(db: &Db, notice_id: &str) -> sqlx::Result<Vec<PaymentRow>> {
+    sqlx::query(
+        "SELECT booking_date, amount_cents, payer_name, matched_by, created_at FROM payments
+         WHERE notice_id = $1 ORDER BY created_at, id",
+    )
+    .bind(notice_id)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|r| {
+        let date: String = r.try_get(0)?;
+        Ok(PaymentRow {
+            date: if date.is_empty() {
+                crate::time::format_ms(r.try_get(4)?)
+            } else {
+                super::notices::date_de(&date)
+            },
+            amount: Money(r.try_get(1)?),
+            payer: r.try_get(2)?,
+            matched_by: r.try_get(3)?,
+        })
+    })
+    .collect()
+}
