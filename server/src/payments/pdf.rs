@@ -317,6 +317,7 @@ impl Face {
     }
 
     /// Greedy line breaking at spaces; hard line breaks are kept (an empty line stays empty).
+    /// Lines broken at a space end with it (it takes no room at the end of the line).
     /// A word wider than the line (an IBAN without spaces, a pasted URL) is broken where it
     /// must, preferably after a hyphen or slash.
     fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
@@ -341,6 +342,9 @@ impl Face {
                 continue;
             }
             if !line.is_empty() {
+                // The space stays at the end of the line: tagged PDF wants word boundaries as
+                // real spaces, so text extracted across lines does not run words together.
+                line.push(' ');
                 lines.push(std::mem::take(&mut line));
             }
             if w <= width {
@@ -885,7 +889,7 @@ impl<'a> Layout<'a> {
         let mut top = rule_y - 1.5 - lines.len() as f32 * style.leading;
         let mut width: f32 = 0.0;
         for line in &lines {
-            width = width.max(self.width(line, style));
+            width = width.max(self.width(line.trim_end(), style));
             self.push(Op::Text {
                 x: ADDRESS_X,
                 y: top + style.leading - 1.5,
@@ -1002,7 +1006,7 @@ impl<'a> Layout<'a> {
         let lines = self.wrap(text.trim(), style, WIDTH - 2.0 * pad);
         let width = lines
             .iter()
-            .map(|l| self.width(l, style))
+            .map(|l| self.width(l.trim_end(), style))
             .fold(0.0, f32::max);
         let height = lines.len() as f32 * style.leading + 2.0 * pad - 4.0;
         self.need(height + 4.0 * MM);
@@ -1053,7 +1057,7 @@ impl<'a> Layout<'a> {
                 let mark = self.tags.leaf(*group);
                 let top = self.y + baseline - cell.style.baseline();
                 let x = if cell.right {
-                    cell.x + cell.width - self.width(line, cell.style)
+                    cell.x + cell.width - self.width(line.trim_end(), cell.style)
                 } else {
                     cell.x
                 };
@@ -1240,7 +1244,7 @@ impl<'a> Layout<'a> {
             let p = self.tags.group(ROOT, Tag::P);
             let mut cy = y + qr_size - 2.0;
             for line in caption {
-                let w = self.width(&line, caption_style);
+                let w = self.width(line.trim_end(), caption_style);
                 let mark = self.tags.leaf(p);
                 self.text(x + (qr_size - w) / 2.0, cy, caption_style, &line, mark);
                 cy += caption_style.leading;
@@ -1928,15 +1932,15 @@ mod tests {
             let lines = f.wrap(text, 10.0, width);
             for line in &lines {
                 assert!(
-                    f.width(line, 10.0) <= width + 0.01,
+                    f.width(line.trim_end(), 10.0) <= width + 0.01,
                     "{line:?} wider than {width}"
                 );
                 assert!(!line.starts_with("€"), "{line:?}");
-                assert!(!line.ends_with(" §"), "{line:?}");
+                assert!(!line.trim_end().ends_with(" §"), "{line:?}");
             }
-            let rejoined: String = lines.concat().split_whitespace().collect();
-            let original: String = text.split_whitespace().collect();
-            assert_eq!(rejoined, original, "nothing lost at {width}");
+            // Lines broken at a space keep it, so the text reads back word for word.
+            let original = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(lines.concat(), original, "nothing lost at {width}");
         }
         assert_eq!(f.wrap("a\n\nb", 10.0, 100.0), vec!["a", "", "b"]);
         assert!(f.width("MMM", 10.0) > f.width("iii", 10.0));

@@ -7,6 +7,7 @@
 )]
 
 pub mod apply;
+pub mod fees;
 pub mod pdf;
 pub mod people;
 
