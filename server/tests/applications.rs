@@ -255,6 +255,23 @@ db_test!(
             .await;
         assert_eq!(status, 200);
         assert!(summary.contains("S-AB 1234") && summary.contains("27.03.1990"));
+        // The same as a PDF for the citizen's records, with the text selectable.
+        let r = app
+            .get(&format!("/vorgaenge/{reference}/zusammenfassung.pdf"))
+            .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        assert!(r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"));
+        let text = common::pdf::text(&r.bytes().await.unwrap());
+        assert!(
+            text.contains("S-AB 1234")
+                && text.contains(&reference)
+                && text.contains("Bewohnerparkausweis"),
+            "{text}"
+        );
     }
 );
 

@@ -423,6 +423,7 @@ db_test!(nobody_reaches_what_is_not_theirs, |app| {
         format!("/konto/postfach/{ref_a}"),
         format!("/konto/postfach/{ref_a}/dokumente/{doc_a}"),
         format!("/vorgaenge/{ref_a}/zusammenfassung"),
+        format!("/vorgaenge/{ref_a}/zusammenfassung.pdf"),
     ];
     let staff_pages = [
         "/verwaltung/postfach/p-stuttgart-parken".to_string(),

@@ -85,7 +85,11 @@ pub fn application(ctx: &PageCtx, v: ApplicationView) -> String {
                 SummaryRow { key: tr("pb.app.submitted").into(), value: v.submitted.clone(), change: None },
             ]/>
             <p>{v.state_text.clone()}</p>
-            <p><a class="kern-link" href=format!("/vorgaenge/{reference}/zusammenfassung")>{tr("pb.app.summary")}</a></p>
+            <p>
+                <a class="kern-link" href=format!("/vorgaenge/{reference}/zusammenfassung")>{tr("pb.app.summary")}</a>
+                " · "
+                <a class="kern-link" href=format!("/vorgaenge/{reference}/zusammenfassung.pdf")>{tr("pb.app.summary_pdf")}</a>
+            </p>
             {v.open_request.map(|r| {
                 let action = format!("/konto/postfach/{reference}/antwort/{}?_csrf={csrf}", r.id);
                 view! {

@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod retention;
 pub mod routing;
 pub mod submit;
+mod summary_pdf;
 
 pub(crate) mod views;
 mod web;
@@ -33,6 +34,10 @@ pub fn router() -> Router<AppState> {
             get(web_form::page).post(web_form::save_page),
         )
         .route("/vorgaenge/{reference}/zusammenfassung", get(web::summary))
+        .route(
+            "/vorgaenge/{reference}/zusammenfassung.pdf",
+            get(summary_pdf::pdf),
+        )
         .route(
             "/antraege/{id}/{page}/datei/{field}/vorhandene",
             post(evidence::attach_existing),

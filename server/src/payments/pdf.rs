@@ -47,7 +47,8 @@ pub struct Letter {
     /// Name, street, postal code and city: what goes into the envelope window.
     pub recipient: Vec<String>,
     /// The information block, e.g. ("Aktenzeichen", "A7K-3M9-XQ2"), ("Datum", "23.11.2026").
-    /// The first pair is repeated on every page next to the page number.
+    /// The first pair is repeated on every page next to the page number, which reads
+    /// "Seite n von m" (German, like the letters); "Datum" becomes the PDF's creation date.
     pub meta: Vec<(String, String)>,
     pub title: String,
     pub footer: String,
@@ -394,7 +395,7 @@ impl Face {
 /// the currency after an amount ("30,70 €") and the number after "§" or "Nr.".
 fn words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for word in text.split([' ', '\t']).filter(|w| !w.is_empty()) {
+    for word in text.split([' ', '\t', '\r']).filter(|w| !w.is_empty()) {
         let glue = out.last().is_some_and(|prev| {
             word.starts_with(['€', '%'])
                 || matches!(prev.as_str(), "§" | "§§" | "Nr." | "Art." | "Abs." | "Nr")
@@ -740,7 +741,7 @@ impl<'a> Layout<'a> {
     }
 
     fn page_index(&self) -> usize {
-        self.pages.len() - 1
+        self.pages.len().saturating_sub(1)
     }
 
     /// Starts a new page unless `height` still fits on this one.
@@ -1729,7 +1730,10 @@ mod tests {
     /// Runs a poppler tool; the tests that need one fail loudly rather than pass unchecked.
     fn poppler(tool: &str, args: &[&str]) -> Vec<u8> {
         let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
-            panic!("`{tool}` from poppler-utils is required by this test (apt-get install poppler-utils): {e}")
+            panic!(
+                "`{tool}` from poppler-utils is required by this test \
+                 (apt-get install poppler-utils): {e}"
+            )
         });
         assert!(
             out.status.success(),
@@ -1862,11 +1866,7 @@ mod tests {
         assert!(text.contains("Diese Zusammenfassung wurde maschinell erstellt."));
         assert!(text.contains(&format!("Seite {pages} von {pages}")));
         // The last page holds the end of the document.
-        let last = text
-            .split('\u{c}')
-            .filter(|p| !p.trim().is_empty())
-            .next_back()
-            .unwrap();
+        let last = text.split('\u{c}').rfind(|p| !p.trim().is_empty()).unwrap();
         assert!(last.contains("Diese Zusammenfassung wurde maschinell erstellt."));
         std::fs::remove_dir_all(dir).ok();
     }
@@ -1883,7 +1883,9 @@ mod tests {
         let mut doc = notice();
         doc.letter.recipient = vec![
             "王小明 \u{1F600}\u{0007}".into(),
-            "A very long street name that certainly does not fit into the window of a DIN envelope 123".into(),
+            "A very long street name that certainly does not fit into the window of a DIN \
+             envelope 123"
+                .into(),
             String::new(),
         ];
         doc.letter.meta.clear();
@@ -1927,7 +1929,8 @@ mod tests {
     fn wrapping_measures_glyphs() {
         let f = &fonts().unwrap().regular;
         let text = "Gebühr für die Ausstellung eines Bewohnerparkausweises, zahlbar 30,70 € bis \
-                    23.12.2026 gemäß § 6a StVG; https://www.stuttgart.de/service/bewohnerparken/antrag-und-gebuehren-fuer-bewohnerparkausweise";
+                    23.12.2026 gemäß § 6a StVG; https://www.stuttgart.de/service/bewohnerparken/\
+                    antrag-und-gebuehren-fuer-bewohnerparkausweise";
         for width in [60.0, 120.0, 200.0, 400.0] {
             let lines = f.wrap(text, 10.0, width);
             for line in &lines {
@@ -1973,6 +1976,11 @@ mod tests {
     fn writes_samples() {
         let dir = Path::new("/tmp/amtsweg-pdf");
         std::fs::create_dir_all(dir).unwrap();
+        let svg = transfer()
+            .qr()
+            .unwrap()
+            .svg("GiroCode: 30,70 € an die Stadtkasse");
+        std::fs::write(dir.join("girocode.svg"), svg).unwrap();
         let mut cancelled = notice();
         cancelled.stamp = Some("STORNIERT".into());
         for (name, bytes) in [

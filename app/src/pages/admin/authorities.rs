@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::payee::{payee_section, PayeeSummary};
 use super::{back, banner, cell, link_cell, PostboxRow};
 use crate::components::*;
 use crate::{render_page, tr, FormState, PageCtx};
@@ -102,6 +103,7 @@ pub struct AuthorityDetail {
     pub email: String,
     pub phone: String,
     pub postboxes: Vec<PostboxRow>,
+    pub payee: PayeeSummary,
 }
 
 pub fn authority(ctx: &PageCtx, a: AuthorityDetail, notice: Option<&'static str>) -> String {
@@ -158,6 +160,7 @@ pub fn authority(ctx: &PageCtx, a: AuthorityDetail, notice: Option<&'static str>
             <p><a class="kern-link" href=format!("{base}/bearbeiten")>
                 {tr("admin.authorities.edit")}<span class="aw-sr-only">{format!(" {}", a.name)}</span>
             </a></p>
+            {payee_section(&base, &a.name, a.payee)}
             <h2 class="kern-heading-medium">{tr("admin.postboxes.title")}</h2>
             <p><a class="kern-btn kern-btn--secondary" href=format!("{base}/postfaecher/neu")>
                 <span class="kern-label">{tr("admin.postboxes.new")}</span>

@@ -1,9 +1,11 @@
-//! Administration pages: authorities, postboxes and their members, staff accounts,
-//! responsibility rules with a test lookup, services and their versions, unrouted cases and the
-//! audit log. Handlers pass plain data; every page links back to the overview.
+//! Administration pages: authorities (with the account fee notices name), postboxes (with their
+//! fee notice template) and their members, staff accounts, responsibility rules with a test
+//! lookup, services and their versions, unrouted cases and the audit log. Handlers pass plain
+//! data; every page links back to the overview.
 
 mod audit;
 mod authorities;
+mod payee;
 mod postboxes;
 mod rules;
 mod services;
@@ -12,6 +14,7 @@ mod unrouted;
 
 pub use audit::{audit_log, AuditRow, AuditView};
 pub use authorities::{authorities, authority, authority_form, AuthorityDetail, AuthorityRow};
+pub use payee::{fee_template_form, payee_form, FeeTemplateSummary, PayeeAccount, PayeeSummary};
 pub use postboxes::{postbox, postbox_form, MemberRow, PostboxDetail, PostboxRow};
 pub use rules::{lookup, rules, LookupResult, LookupView, RuleRow, RulesView};
 pub use services::{import, services, ServiceRow, VersionRow};

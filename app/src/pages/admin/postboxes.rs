@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::payee::{fee_template_section, FeeTemplateSummary};
 use super::{back, banner, button_cell, cell};
 use crate::components::*;
 use crate::{render_page, tr, FormState, PageCtx};
@@ -70,6 +71,7 @@ pub struct PostboxDetail {
     pub members: Vec<MemberRow>,
     /// Staff accounts that are not yet members: (user id, address).
     pub candidates: Vec<(String, String)>,
+    pub fee_template: FeeTemplateSummary,
 }
 
 fn member_roles() -> Vec<(String, String)> {
@@ -164,6 +166,7 @@ pub fn postbox(
             <p><a class="kern-link" href=format!("{base}/bearbeiten")>
                 {tr("admin.postboxes.edit")}<span class="aw-sr-only">{format!(" {}", p.name)}</span>
             </a></p>
+            {fee_template_section(&base, &p.name, p.fee_template)}
             <h2 class="kern-heading-medium">{tr("admin.members.title")}</h2>
             {if empty {
                 view! { <p>{tr("admin.members.none")}</p> }.into_any()

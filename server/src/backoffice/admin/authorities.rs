@@ -231,6 +231,7 @@ pub async fn detail(
             })
         })
         .collect::<sqlx::Result<Vec<_>>>()?;
+    let payee = super::payee::summary(&state, &id).await?;
     let d = admin::AuthorityDetail {
         id,
         name: a.name,
@@ -241,6 +242,7 @@ pub async fn detail(
         email: a.email,
         phone: a.phone,
         postboxes,
+        payee,
     };
     Ok(private_html(admin::authority(&ctx.page(), d, done.key())))
 }

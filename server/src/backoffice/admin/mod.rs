@@ -5,7 +5,9 @@
 
 mod audit_log;
 mod authorities;
+mod fee_template;
 mod members;
+mod payee;
 mod postboxes;
 mod rules;
 mod services;
@@ -44,6 +46,10 @@ pub fn router() -> Router<AppState> {
             get(authorities::edit_page).post(authorities::update),
         )
         .route(
+            &format!("{A}/behoerden/{{id}}/konto"),
+            get(payee::edit_page).post(payee::update),
+        )
+        .route(
             &format!("{A}/behoerden/{{id}}/postfaecher/neu"),
             get(postboxes::new_page).post(postboxes::create),
         )
@@ -51,6 +57,10 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{A}/postfaecher/{{id}}/bearbeiten"),
             get(postboxes::edit_page).post(postboxes::update),
+        )
+        .route(
+            &format!("{A}/postfaecher/{{id}}/gebuehren"),
+            get(fee_template::edit_page).post(fee_template::update),
         )
         .route(
             &format!("{A}/postfaecher/{{id}}/mitglieder"),

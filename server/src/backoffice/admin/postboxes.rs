@@ -300,6 +300,7 @@ pub(super) async fn render_detail(
         authority_name: p.authority_name,
         members,
         candidates,
+        fee_template: super::fee_template::summary(state, id).await?,
     };
     Ok(admin::postbox(&ctx.page(), d, add, notice))
 }
