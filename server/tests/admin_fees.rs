@@ -87,7 +87,16 @@ fn account<'a>(name: &'a str, iban: &'a str, bic: &'a str) -> [(&'static str, &'
 
 /// The problem shown for a field: in the error summary, linked to the field.
 fn summary_names(html: &str, field: &str, message: &str) -> bool {
-    html.contains("aw-error-summary") && html.contains(&format!("href=\"#{field}\">{message}"))
+    let Some((_, summary)) = html.split_once("aw-error-summary") else {
+        return false;
+    };
+    summary
+        .split(&format!("href=\"#{field}\""))
+        .skip(1)
+        .any(|link| {
+            link.split_once('>')
+                .is_some_and(|(_, text)| text.starts_with(message))
+        })
 }
 
 db_test!(
@@ -388,8 +397,9 @@ db_test!(the_postbox_template_prefills_new_fee_notices, |app| {
     let (_, page) = text(&app, &admin, &location).await;
     assert!(page.contains("Die Änderungen sind gespeichert."));
     assert!(
-        page.contains("zur Niederschrift<br/>bei der Landeshauptstadt"),
-        "line breaks shown: {page}"
+        page.contains("erhoben werden.</p><p>Der Widerspruch")
+            && page.contains("zur Niederschrift<br>bei der Landeshauptstadt"),
+        "paragraphs and line breaks shown: {page}"
     );
     let entries = audited(&app, "admin.postbox.fees").await;
     assert_eq!(entries.len(), 1);

@@ -43,8 +43,13 @@ impl NoticeDocument<'_> {
     /// The PDF, in German like every official letter.
     pub fn render(&self) -> Result<Vec<u8>, String> {
         let qr = self.transfer().qr().map_err(|e| e.to_string())?;
+        // The name alone, without a guessed form of address.
+        let greeting = match self.recipient.first() {
+            Some(name) if !name.trim().is_empty() => format!("Guten Tag {},", name.trim()),
+            _ => "Sehr geehrte Damen und Herren,".to_string(),
+        };
         let mut intro = format!(
-            "für Ihren Antrag mit dem Aktenzeichen {} setzen wir folgende Gebühren fest.",
+            "{greeting}\nfür Ihren Antrag mit dem Aktenzeichen {} setzen wir folgende Gebühren fest.",
             self.case_reference
         );
         if let Some(old) = self.replaces {

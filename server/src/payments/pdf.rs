@@ -1558,7 +1558,8 @@ fn fit_shrinking(face: &Face, text: &str, size: f32, min: f32, width: f32) -> (S
 /// readable date, today's is used.
 fn creation_date(meta: &[(String, String)]) -> DateTime {
     let parse = |value: &str| -> Option<(u16, u8, u8)> {
-        let mut parts = value.trim().split('.');
+        // "23.11.2026", possibly followed by a time.
+        let mut parts = value.split_whitespace().next()?.split('.');
         let day: u8 = parts.next()?.trim().parse().ok()?;
         let month: u8 = parts.next()?.trim().parse().ok()?;
         let year: u16 = parts.next()?.trim().parse().ok()?;
@@ -1965,6 +1966,12 @@ mod tests {
             format!("{:?}", DateTime::new(2026).month(11).day(23))
         );
         let date = creation_date(&meta[..1]);
+        assert_eq!(
+            format!("{date:?}"),
+            format!("{:?}", DateTime::new(2026).month(2).day(1))
+        );
+        let submitted = [("Eingereicht".to_string(), "01.02.2026 14:05".to_string())];
+        let date = creation_date(&submitted);
         assert_eq!(
             format!("{date:?}"),
             format!("{:?}", DateTime::new(2026).month(2).day(1))

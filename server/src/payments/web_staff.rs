@@ -254,7 +254,7 @@ pub async fn issue(
             user: &staff.user,
             ip: &staff.ip,
         };
-        match notices::issue(&state, &actor, &case, &input, replaces.as_ref()).await {
+        match super::issue::issue(&state, &actor, &case, &input, replaces.as_ref()).await {
             Ok(_) => {
                 return Ok(see_other(&format!(
                     "/verwaltung/vorgaenge/{reference}?ok=fee#gebuehren"
@@ -406,7 +406,7 @@ pub async fn cancel(
             user: &staff.user,
             ip: &staff.ip,
         };
-        match notices::cancel(&state, &actor, &case, &n, &reason).await {
+        match super::issue::cancel(&state, &actor, &case, &n, &reason).await {
             Ok(()) => {
                 return Ok(see_other(&format!(
                     "/verwaltung/vorgaenge/{reference}?ok=feecancelled#gebuehren"

@@ -40,7 +40,9 @@ pub fn text(pdf: &[u8]) -> String {
     String::from_utf8(run("pdftotext", &["-layout", f.0.to_str().unwrap(), "-"])).unwrap()
 }
 
-/// The content of the one QR code on the first page.
+/// The content of the one QR code on the first page. Like a phone camera held over the letter,
+/// it looks at the whole page first and then at overlapping windows, because rqrr's finder
+/// search can be thrown off by text in the same rows.
 pub fn qr_payload(pdf: &[u8]) -> String {
     let f = TempPdf::new(pdf);
     let pgm = run(
@@ -57,12 +59,29 @@ pub fn qr_payload(pdf: &[u8]) -> String {
         ],
     );
     let (width, height, pixels) = parse_pgm(&pgm);
-    let mut img =
-        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
-    let grids = img.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code on the page");
-    let (_, content) = grids[0].decode().expect("the QR code decodes");
-    content
+    // Half-page windows at quarter-page steps, the last flush with the right and bottom edges,
+    // so every code smaller than a quarter page lies wholly inside one of them.
+    let (ww, wh) = (width / 2, height / 2);
+    let starts = |total: usize, size: usize| {
+        let mut v: Vec<usize> = (0..total - size).step_by(size / 2).collect();
+        v.push(total - size);
+        v
+    };
+    let mut windows = vec![(0, 0, width, height)];
+    for y in starts(height, wh) {
+        for x in starts(width, ww) {
+            windows.push((x, y, ww, wh));
+        }
+    }
+    for (x0, y0, w, h) in windows {
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+            pixels[(y0 + y) * width + x0 + x]
+        });
+        if let Some(Ok((_, content))) = img.detect_grids().first().map(|g| g.decode()) {
+            return content;
+        }
+    }
+    panic!("no QR code found on the first page");
 }
 
 /// Binary PGM (P5) with 8-bit samples, as pdftoppm writes it.
