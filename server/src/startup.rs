@@ -119,6 +119,10 @@ impl Application {
             .worker
             .take()
             .map(|w| tokio::spawn(w.run(stop_rx.clone())));
+        let payments = tokio::spawn(crate::payments::online::poll_loop(
+            self.state.clone(),
+            stop_rx.clone(),
+        ));
         let maintenance = tokio::spawn(crate::jobs::maintenance(
             self.state.db.clone(),
             self.sessions.clone(),
@@ -142,6 +146,7 @@ impl Application {
             let _ = w.await;
         }
         let _ = maintenance.await;
+        let _ = payments.await;
         tracing::info!("Amtsweg stopped");
         Ok(())
     }

@@ -135,6 +135,48 @@ async fn run(backend: Backend) {
     );
     assert_eq!(notices(&w).await[0].2, "open");
 
+    // A citizen who pays and closes the browser: the payment is found by asking the provider.
+    assert_eq!(
+        issue(&w, &[("Zweitausfertigung", "1,00")], &[])
+            .await
+            .status(),
+        303
+    );
+    let (id3, _, _, _) = notices(&w).await[0].clone();
+    let (_, html) = text(&w.app, &w.anna, &format!("/konto/gebuehren/{id3}")).await;
+    let r = w
+        .anna
+        .post(w.app.url(&format!("/konto/gebuehren/{id3}/bezahlen")))
+        .form(&[("_csrf", csrf(&html))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let tx3 = fake
+        .transactions()
+        .into_iter()
+        .find(|t| t.amount.0 == 100)
+        .unwrap();
+    assert!(fake.set_status(&tx3.transaction_id, PaymentStatus::Payed));
+    let poll = amtsweg_server::payments::online::poll_open;
+    assert_eq!(
+        poll(&w.app.state).await.unwrap(),
+        0,
+        "asked again only after a while"
+    );
+    sqlx::query("UPDATE payment_transactions SET updated_at = 0 WHERE notice_id = $1")
+        .bind(&id3)
+        .execute(&w.app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(poll(&w.app.state).await.unwrap(), 1);
+    assert_eq!(
+        poll(&w.app.state).await.unwrap(),
+        0,
+        "a final answer is not asked again"
+    );
+    assert_eq!(notices(&w).await[0].2, "paid");
+
     // Someone else's notice and return link are not there for another citizen.
     let bob = common::people::citizen(&w.app, "bob@example.org").await;
     assert_eq!(text(&w.app, &bob, &back).await.0, 404);

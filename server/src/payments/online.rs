@@ -315,3 +315,59 @@ pub async fn record(
     state.mail_wakeup.notify_one();
     Ok(outcome)
 }
+
+/// Attempts are asked again this long after the last answer, …
+const POLL_AFTER_MS: i64 = 5 * 60 * 1000;
+/// … for this long after they started (pay pages expire well before).
+const POLL_FOR_MS: i64 = 48 * 3600 * 1000;
+
+/// Asks the provider about attempts the citizen never came back from (the browser closed after
+/// paying), so the payment is booked anyway. Several instances may ask about the same attempt;
+/// booking is idempotent, so that costs a provider call, never a second payment.
+pub async fn poll_open(state: &AppState) -> AppResult<usize> {
+    let now = now_ms();
+    let rows = sqlx::query(
+        "SELECT t.id, t.provider_transaction_id, t.notice_id, n.authority_id, c.user_id FROM payment_transactions t
+         JOIN fee_notices n ON n.id = t.notice_id JOIN cases c ON c.id = n.case_id
+         WHERE t.status = 'INITIAL' AND t.provider_transaction_id IS NOT NULL AND t.updated_at < $1 AND t.created_at > $2
+         ORDER BY t.updated_at LIMIT 100",
+    )
+    .bind(now - POLL_AFTER_MS)
+    .bind(now - POLL_FOR_MS)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut asked = 0;
+    for r in rows {
+        let (id, provider_id, notice, authority): (String, String, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        let user_id: Option<String> = r.try_get(4)?;
+        let (Some(client), Some(user_id)) = (state.payment_providers.client(&authority), user_id)
+        else {
+            continue;
+        };
+        let Some(citizen) = crate::accounts::auth::load_user(&state.db, &user_id).await? else {
+            continue;
+        };
+        match client.status(&provider_id).await {
+            Ok(t) => {
+                record(state, &citizen, &notice, &id, &t).await?;
+                asked += 1;
+            }
+            Err(e) => tracing::warn!(error = %e, attempt = %id, "payment status could not be read"),
+        }
+    }
+    Ok(asked)
+}
+
+/// Runs `poll_open` every minute until shutdown.
+pub async fn poll_loop(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = poll_open(&state).await {
+            tracing::warn!(error = %e, "polling open online payments failed");
+        }
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+        }
+    }
+}
