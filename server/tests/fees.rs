@@ -223,16 +223,16 @@ db_test!(a_notice_from_issue_to_payment, |app| {
     let broken = format!("RF00{}", &rf[4..]);
     let second = statement(
         CamtVersion::V08,
-        vec![credit(
-            "E-5",
-            1320,
-            None,
-            &["Gebuehr ", &broken[..8], &broken[8..]],
-        )],
+        // Overlapping with the first statement: E-1 is known and not counted again.
+        vec![
+            credit("E-1", 2000, Some(&rf), &[]),
+            credit("E-5", 1320, None, &["Gebuehr ", &broken[..8], &broken[8..]]),
+        ],
     );
     let (_, page) = import(&w, second).await;
     assert!(
-        page.contains("1 neue Zahlungen, davon 1 zugeordnet"),
+        page.contains("1 neue Zahlungen, davon 1 zugeordnet")
+            && page.contains("1 Buchungen waren bereits bekannt"),
         "{page}"
     );
     let (_, _, state, paid) = notices(&w).await[0].clone();

@@ -176,18 +176,18 @@ impl CamtError {
     /// The translation key of the message shown to the caseworker who uploaded the file.
     pub fn message_key(&self) -> &'static str {
         match self {
-            Self::Malformed { .. } => "payments.camt.malformed",
-            Self::Truncated => "payments.camt.truncated",
-            Self::DoctypeNotAllowed => "payments.camt.doctype",
-            Self::TooDeep { .. } => "payments.camt.too_deep",
-            Self::TooManyEntries { .. } => "payments.camt.too_many",
-            Self::TextTooLong { .. } => "payments.camt.text_too_long",
-            Self::NotCamt053 => "payments.camt.not_camt",
-            Self::UnsupportedVersion(_) => "payments.camt.version",
-            Self::InvalidAmount { .. } => "payments.camt.amount",
-            Self::InvalidValue { .. } => "payments.camt.invalid",
-            Self::MissingField { .. } => "payments.camt.missing",
-            Self::Io(_) => "payments.camt.io",
+            Self::Malformed { .. } => "fees.camt.malformed",
+            Self::Truncated => "fees.camt.truncated",
+            Self::DoctypeNotAllowed => "fees.camt.doctype",
+            Self::TooDeep { .. } => "fees.camt.too_deep",
+            Self::TooManyEntries { .. } => "fees.camt.too_many",
+            Self::TextTooLong { .. } => "fees.camt.text_too_long",
+            Self::NotCamt053 => "fees.camt.not_camt",
+            Self::UnsupportedVersion(_) => "fees.camt.version",
+            Self::InvalidAmount { .. } => "fees.camt.amount",
+            Self::InvalidValue { .. } => "fees.camt.invalid",
+            Self::MissingField { .. } => "fees.camt.missing",
+            Self::Io(_) => "fees.camt.io",
         }
     }
 }
@@ -1821,7 +1821,7 @@ mod tests {
         }
         let error = parse(io::BufReader::new(Failing), &Limits::default()).unwrap_err();
         assert!(matches!(&error, CamtError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset));
-        assert_eq!(error.message_key(), "payments.camt.io");
+        assert_eq!(error.message_key(), "fees.camt.io");
     }
 
     #[test]
@@ -1856,7 +1856,7 @@ mod tests {
         let keys: std::collections::BTreeSet<_> =
             errors.iter().map(CamtError::message_key).collect();
         assert_eq!(keys.len(), errors.len());
-        assert!(keys.iter().all(|k| k.starts_with("payments.camt.")));
+        assert!(keys.iter().all(|k| k.starts_with("fees.camt.")));
     }
 
     /// Reads in small chunks and counts, to see how far the parser got.

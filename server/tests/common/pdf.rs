@@ -49,8 +49,12 @@ pub fn qr_payload(pdf: &[u8]) -> String {
         "pdftoppm",
         &[
             "-r",
-            "150",
+            "300",
             "-gray",
+            "-aa",
+            "no",
+            "-aaVector",
+            "no",
             "-f",
             "1",
             "-l",
