@@ -325,6 +325,32 @@ db_test!(unmatched_payments_are_assigned_by_hand, |app| {
     )
     .await;
     assert_eq!(r.status(), 422, "assigned once only");
+
+    // Paid twice: the second transfer is not booked blindly onto a settled notice; a person
+    // assigns it and the notice shows the over-payment (to be refunded).
+    let (_, page) = import(
+        &w,
+        statement(CamtVersion::V02, vec![credit("M-2", 3070, Some(&rf), &[])]),
+    )
+    .await;
+    assert!(page.contains("1 zur Bearbeitung"), "{page}");
+    let second: String = sqlx::query_scalar("SELECT id FROM payments WHERE entry_ref = 'M-2'")
+        .fetch_one(&w.app.state.db.pool)
+        .await
+        .unwrap();
+    let action = format!("/verwaltung/zahlungen/{second}/zuordnen");
+    let r = form(
+        &w.app,
+        &w.cw,
+        "/verwaltung/zahlungen",
+        &action,
+        &[("reference", &rf)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(notices(&w).await[0].3, 6140);
+    let (_, overview) = text(&w.app, &w.anna, "/konto/gebuehren").await;
+    assert!(overview.contains("Überzahlt"), "{overview}");
 });
 
 db_test!(hostile_statements_change_nothing, |app| {
