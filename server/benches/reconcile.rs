@@ -183,12 +183,11 @@ async fn main() {
             "a-stuttgart",
             "statement.xml",
             "bench",
-            &statements,
+            statements,
             "http://localhost",
         )
         .await
         .unwrap();
-        drop(statements);
         let total = t.elapsed();
         println!(
             "{} ({}): {n} entries, {size_mb:.0} MB XML: parse {:.2} s, total {:.2} s; peak RSS {:.0} MB (at start {:.0} MB); {} new, {} matched, {} open, {} known",

@@ -38,7 +38,9 @@ pub struct Index {
     pub notices: Vec<OpenNotice>,
     by_rf: HashMap<String, usize>,
     by_case: HashMap<String, Vec<usize>>,
-    by_amount: HashMap<i64, Vec<usize>>,
+    /// (outstanding amount, lower-case name word) → notices: a suggestion costs one lookup
+    /// per word of the payer's name, not a scan of every notice over the same amount.
+    by_amount_name: HashMap<(i64, String), Vec<usize>>,
 }
 
 /// Upper case, only letters and digits: undoes the spaces, dashes, dots and line breaks payers
@@ -70,7 +72,15 @@ impl Index {
                 .entry(n.case_reference.clone())
                 .or_default()
                 .push(i);
-            ix.by_amount.entry(n.outstanding).or_default().push(i);
+            for w in n.name_words.iter().filter(|w| w.chars().count() > 1) {
+                let list = ix
+                    .by_amount_name
+                    .entry((n.outstanding, w.clone()))
+                    .or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
         }
         ix.notices = notices;
         ix
@@ -90,9 +100,12 @@ impl Index {
         payer: &str,
     ) -> Match {
         if let Some(r) = structured.and_then(CreditorReference::parse) {
-            if let Some(&i) = self.by_rf.get(r.as_str()) {
-                return Match::Reference(i);
-            }
+            // A valid reference of a notice that is no longer open (paid, cancelled) is a
+            // second payment or a late one: a person decides, nothing is guessed.
+            return match self.by_rf.get(r.as_str()) {
+                Some(&i) => Match::Reference(i),
+                None => Match::None,
+            };
         }
         let text = compact(&format!("{} {free_text}", structured.unwrap_or("")));
         if let Some(i) = self.rf_in(&text) {
@@ -153,29 +166,25 @@ impl Index {
     /// payer's name.
     fn suggest(&self, amount: i64, payer: &str) -> Option<usize> {
         let payer = payer.to_lowercase();
-        let words: Vec<&str> = payer
+        let mut found: Option<usize> = None;
+        for w in payer
             .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.len() > 1)
-            .collect();
-        if words.is_empty() {
-            return None;
+            .filter(|w| w.chars().count() > 1)
+        {
+            for &i in self
+                .by_amount_name
+                .get(&(amount, w.to_string()))
+                .into_iter()
+                .flatten()
+            {
+                match found {
+                    None => found = Some(i),
+                    Some(f) if f == i => {}
+                    Some(_) => return None,
+                }
+            }
         }
-        let fitting: Vec<usize> = self
-            .by_amount
-            .get(&amount)?
-            .iter()
-            .copied()
-            .filter(|&i| {
-                self.notices[i]
-                    .name_words
-                    .iter()
-                    .any(|n| n.len() > 1 && words.contains(&n.as_str()))
-            })
-            .collect();
-        match fitting.as_slice() {
-            [only] => Some(*only),
-            _ => None,
-        }
+        found
     }
 }
 
@@ -259,6 +268,30 @@ mod tests {
             Match::None,
             "ambiguous: a person decides"
         );
+    }
+
+    #[test]
+    fn a_valid_reference_of_a_settled_notice_is_left_to_a_person() {
+        let ix = index();
+        let settled = CreditorReference::from_payload("D0P6Q2AT501").unwrap();
+        // Even though the free text names an open case, the payer clearly meant another notice.
+        assert_eq!(
+            ix.find(
+                Some(settled.as_str()),
+                "A7K-3M9-XQ2",
+                3070,
+                "Erika Mustermann"
+            ),
+            Match::None
+        );
+    }
+
+    #[test]
+    fn ambiguous_suggestions_are_not_made() {
+        let mut notices = index().notices;
+        notices.push(notice("E1R-7T3-BV6", 1, 3070, "Erika Mustermann"));
+        let ix = Index::new(notices);
+        assert_eq!(ix.find(None, "", 3070, "Erika Mustermann"), Match::None);
     }
 
     #[test]

@@ -44,10 +44,10 @@ pub struct Credit {
 
 /// The booked credits of the statements, one per transaction of a batch booking. Debits and
 /// pending entries are not payments (pending ones come again, booked, in a later statement).
-pub fn credits(statements: &[Statement]) -> Vec<Credit> {
+pub fn credits(statements: Vec<Statement>) -> Vec<Credit> {
     let mut out = Vec::new();
     for s in statements {
-        for e in &s.entries {
+        for e in s.entries {
             if !e.credit || e.status != EntryStatus::Booked || e.currency != "EUR" {
                 continue;
             }
@@ -57,13 +57,13 @@ pub fn credits(statements: &[Statement]) -> Vec<Credit> {
     out
 }
 
-fn push_credits(out: &mut Vec<Credit>, e: &Entry) {
-    let base_ref = e.entry_ref.clone().unwrap_or_else(|| synthetic_ref(e));
-    let booking_date = e
-        .booking_date
-        .clone()
-        .or_else(|| e.value_date.clone())
-        .unwrap_or_default();
+/// Moves the entry's texts into its credits (a large statement is not held twice).
+fn push_credits(out: &mut Vec<Credit>, e: Entry) {
+    let base_ref = match &e.entry_ref {
+        Some(r) => r.clone(),
+        None => synthetic_ref(&e),
+    };
+    let booking_date = e.booking_date.or(e.value_date).unwrap_or_default();
     if e.transactions.is_empty() {
         out.push(Credit {
             entry_ref: base_ref,
@@ -77,7 +77,7 @@ fn push_credits(out: &mut Vec<Credit>, e: &Entry) {
         return;
     }
     let single = e.transactions.len() == 1;
-    for (i, t) in e.transactions.iter().enumerate() {
+    for (i, t) in e.transactions.into_iter().enumerate() {
         out.push(Credit {
             // Each transaction of a batch booking is a payment of its own.
             entry_ref: if single {
@@ -91,10 +91,10 @@ fn push_credits(out: &mut Vec<Credit>, e: &Entry) {
                 t.amount.unwrap_or(e.amount)
             },
             booking_date: booking_date.clone(),
-            payer_name: t.debtor_name.clone().unwrap_or_default(),
-            payer_iban: t.debtor_iban.clone().unwrap_or_default(),
+            payer_name: t.debtor_name.unwrap_or_default(),
+            payer_iban: t.debtor_iban.unwrap_or_default(),
             remittance: t.unstructured.join(" "),
-            structured: t.creditor_reference.clone(),
+            structured: t.creditor_reference,
         });
     }
 }
@@ -188,7 +188,7 @@ pub async fn import(
     authority_id: &str,
     file_name: &str,
     sha256: &str,
-    statements: &[Statement],
+    statements: Vec<Statement>,
     public_url: &str,
 ) -> Result<Outcome, ImportError> {
     let mut tx = db.begin_write().await?;
@@ -198,7 +198,7 @@ pub async fn import(
         .await?
         .unwrap_or_default();
     let account = Iban::parse(&account).ok_or(ImportError::NoAccount)?;
-    for s in statements {
+    for s in &statements {
         let iban = s.account_iban.as_deref().and_then(Iban::parse);
         if iban.as_ref() != Some(&account) {
             return Err(ImportError::WrongAccount(

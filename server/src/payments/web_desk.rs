@@ -272,7 +272,7 @@ pub async fn import(
         &authority,
         &name,
         &sha,
-        &statements,
+        statements,
         &state.config.public_url,
     )
     .await
