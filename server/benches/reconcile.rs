@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use amtsweg_server::accounts::auth::User;
-use amtsweg_server::db::{placeholders, Db};
+use amtsweg_server::db::Db;
 use amtsweg_server::domain::{Money, Role};
 use amtsweg_server::payments::camt::{write_sample_statement, CamtVersion, SampleCredit};
 use amtsweg_server::payments::notices::payment_reference;
@@ -89,7 +89,7 @@ async fn main() {
             "INSERT INTO fee_notices (id, case_id, authority_id, number, payment_reference, state, total_cents,
                  due_date, legal_basis, remedy, payee_name, payee_iban, payee_bic, recipient, issued_by_label, issued_at)
              VALUES {}",
-            placeholders(chunk.len(), 16, 1)
+            db.placeholders().rows(chunk.len(), 16)
         );
         let mut q = sqlx::query(&sql);
         for (id, reference, _) in chunk {

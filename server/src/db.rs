@@ -200,33 +200,80 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-/// `($1, $2), ($3, $4)`: placeholders for a multi-row statement of `rows` rows with `cols`
-/// values each, numbered from `first`. sqlx's query builder writes `?` for the `Any` driver,
-/// which PostgreSQL does not read, so batched statements number their own.
-pub fn placeholders(rows: usize, cols: usize, first: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
+/// Placeholders for batched statements, numbered the way each database binds them fastest:
+/// `$1, $2, …` for PostgreSQL, plain `?` for SQLite, which looks named parameters (`$1` counts
+/// as a name there) up by a linear scan per bind, so a batch of thousands binds in quadratic
+/// time. sqlx's query builder writes `?` for the `Any` driver, which PostgreSQL does not read,
+/// hence this. Placeholders must be taken in the order they appear in the statement.
+pub struct Placeholders {
+    backend: Backend,
+    next: usize,
+}
+
+impl Placeholders {
+    pub fn one(&mut self) -> String {
+        self.next += 1;
+        match self.backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${}", self.next),
         }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            s.push('$');
-            s.push_str(&(first + r * cols + c).to_string());
-        }
-        s.push(')');
     }
-    s
+
+    /// `(…), (…)`: `rows` rows of `cols` values each.
+    pub fn rows(&mut self, rows: usize, cols: usize) -> String {
+        (0..rows)
+            .map(|_| {
+                let row: Vec<String> = (0..cols).map(|_| self.one()).collect();
+                format!("({})", row.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `…, …`: a list of `n` values.
+    pub fn list(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.one()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl Placeholders {
+    /// For a connection (inside a transaction), whose backend sqlx names.
+    pub fn for_connection(conn: &sqlx::AnyConnection) -> Self {
+        let backend = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        Self { backend, next: 0 }
+    }
+}
+
+impl Db {
+    pub fn placeholders(&self) -> Placeholders {
+        Placeholders {
+            backend: self.backend,
+            next: 0,
+        }
+    }
 }
 
 #[cfg(test)]
 mod placeholder_tests {
+    use super::*;
+
     #[test]
-    fn numbered_rows() {
-        assert_eq!(super::placeholders(2, 2, 1), "($1, $2), ($3, $4)");
-        assert_eq!(super::placeholders(1, 3, 4), "($4, $5, $6)");
+    fn numbered_for_postgres_positional_for_sqlite() {
+        let mut p = Placeholders {
+            backend: Backend::Postgres,
+            next: 0,
+        };
+        assert_eq!(p.rows(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(p.one(), "$5");
+        let mut p = Placeholders {
+            backend: Backend::Sqlite,
+            next: 0,
+        };
+        assert_eq!(p.rows(1, 3), "(?, ?, ?)");
+        assert_eq!(p.list(2), "?, ?");
     }
 }

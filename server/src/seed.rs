@@ -137,12 +137,14 @@ pub async fn cases(
                 mine,
             ));
         }
+        // Positional placeholders: SQLite binds thousands of numbered ones in quadratic time.
+        let mut p = db.placeholders();
         for i in 0..n {
-            let b = i * 9;
+            let v: Vec<String> = (0..10).map(|_| p.one()).collect();
             case_sql.push_str(&format!(
-                "{}(${}, ${}, ${}, NULL, '{service}', {version}, '{{}}', '08111000', '70173', ${}, 'submitted', ${}, ${}, ${}, ${}, ${}, ${})",
+                "{}({}, {}, {}, NULL, '{service}', {version}, '{{}}', '08111000', '70173', {}, 'submitted', {}, {}, {}, {}, {}, {})",
                 if i == 0 { "" } else { ", " },
-                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 5, b + 9
+                v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]
             ));
         }
         let mut q = sqlx::query(&case_sql);
@@ -156,20 +158,11 @@ pub async fn cases(
                 .bind(state.to_string())
                 .bind(mine.map(str::to_string))
                 .bind(name.clone())
+                .bind(*at)
                 .bind(*at + 30 * 86_400_000);
         }
         q.execute(&mut *tx).await?;
-        for (i, _) in terms.iter().enumerate() {
-            let b = i * 4;
-            search_sql.push_str(&format!(
-                "{}(${}, ${}, ${}, ${})",
-                if i == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4
-            ));
-        }
+        search_sql.push_str(&db.placeholders().rows(terms.len(), 4));
         let mut q = sqlx::query(&search_sql);
         for (t, at, id) in &terms {
             q = q

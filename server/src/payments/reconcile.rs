@@ -12,7 +12,7 @@ use super::camt::{self, CamtError, Entry, EntryStatus, Statement};
 use super::matching::{Index, Match, OpenNotice};
 use crate::accounts::auth::User;
 use crate::backoffice::audit::{self, Subject};
-use crate::db::{placeholders, Db};
+use crate::db::{Db, Placeholders};
 use crate::domain::{Iban, Money};
 use crate::mail::enqueue;
 use crate::mail::templates::{render, Template};
@@ -172,7 +172,7 @@ pub struct Importer<'a> {
 
 /// Parses a camt.053 file (blocking: run it on a blocking thread).
 pub fn parse_file(path: &std::path::Path) -> Result<Vec<Statement>, CamtError> {
-    let file = std::fs::File::open(path).map_err(|_| CamtError::Truncated)?;
+    let file = std::fs::File::open(path).map_err(CamtError::Io)?;
     camt::parse(
         std::io::BufReader::with_capacity(64 * 1024, file),
         &camt::Limits::default(),
@@ -257,7 +257,7 @@ pub async fn import(
                  booking_date, payer_name, payer_iban, remittance, notice_id, matched_by, suggested_notice_id,
                  matched_at, created_at) VALUES {}
              ON CONFLICT (account_iban, entry_ref) DO NOTHING RETURNING id",
-            placeholders(chunk.len(), 16, 1)
+            Placeholders::for_connection(&tx).rows(chunk.len(), 16)
         );
         let mut q = sqlx::query(&sql);
         for (c, (id, m)) in chunk.iter().zip(&matches) {
@@ -360,18 +360,18 @@ pub async fn settle(
     // Every notice the money went to: paid now, partly paid or paid for a second time.
     let mut touched: Vec<String> = Vec::new();
     for chunk in sums.chunks(CHUNK) {
-        let n = chunk.len() * 2;
+        let mut p = Placeholders::for_connection(conn);
+        let values = p.rows(chunk.len(), 2);
         let sql = format!(
             "WITH v (id, amount) AS (VALUES {values})
              UPDATE fee_notices SET
                  state = CASE WHEN state = 'open' AND paid_cents + (SELECT amount FROM v WHERE v.id = fee_notices.id) >= total_cents
                               THEN 'paid' ELSE state END,
                  closed_at = CASE WHEN state = 'open' AND paid_cents + (SELECT amount FROM v WHERE v.id = fee_notices.id) >= total_cents
-                              THEN ${now} ELSE closed_at END,
+                              THEN {now} ELSE closed_at END,
                  paid_cents = paid_cents + (SELECT amount FROM v WHERE v.id = fee_notices.id)
              WHERE id IN (SELECT id FROM v) RETURNING id",
-            values = placeholders(chunk.len(), 2, 1),
-            now = n + 1
+            now = p.one()
         );
         let mut q = sqlx::query(&sql);
         for (id, amount) in chunk {
@@ -386,7 +386,7 @@ pub async fn settle(
         let sql = format!(
             "INSERT INTO audit_log (at, actor_id, actor_label, action, subject_kind, subject_id, detail, client_ip)
              VALUES {}",
-            placeholders(chunk.len(), 8, 1)
+            Placeholders::for_connection(conn).rows(chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
         for p in chunk {
@@ -401,12 +401,13 @@ pub async fn settle(
                 .bind(ip.to_string());
         }
         q.execute(&mut *conn).await?;
+        let mut p = Placeholders::for_connection(conn);
+        let values = p.rows(chunk.len(), 3);
         let sql = format!(
-            "WITH v (eid, nid, detail) AS (VALUES {})
+            "WITH v (eid, nid, detail) AS (VALUES {values})
              INSERT INTO case_events (id, case_id, at, actor_id, actor_label, kind, detail, public)
-             SELECT v.eid, n.case_id, ${}, NULL, '', 'fee_paid', v.detail, 1 FROM v JOIN fee_notices n ON n.id = v.nid",
-            placeholders(chunk.len(), 3, 1),
-            chunk.len() * 3 + 1
+             SELECT v.eid, n.case_id, {}, NULL, '', 'fee_paid', v.detail, 1 FROM v JOIN fee_notices n ON n.id = v.nid",
+            p.one()
         );
         let mut q = sqlx::query(&sql);
         for p in chunk {
@@ -419,11 +420,10 @@ pub async fn settle(
     }
     // One content-free mail per notice the money went to.
     for chunk in touched.chunks(CHUNK) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT c.reference, u.email, u.locale FROM fee_notices n JOIN cases c ON c.id = n.case_id
              JOIN users u ON u.id = c.user_id WHERE n.id IN ({})",
-            list.join(", ")
+            Placeholders::for_connection(conn).list(chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {
