@@ -17,7 +17,7 @@ use amtsweg_server::db::Db;
 use amtsweg_server::domain::{Money, Role};
 use amtsweg_server::payments::camt::{write_sample_statement, CamtVersion, SampleCredit};
 use amtsweg_server::payments::notices::payment_reference;
-use amtsweg_server::payments::reconcile::{self, Importer};
+use amtsweg_server::payments::reconcile::Importer;
 use sqlx::Row;
 
 /// The account `write_sample_statement` books on.
@@ -171,29 +171,22 @@ async fn main() {
         reset_peak();
         let before = peak_rss_mb();
         let t = Instant::now();
-        let path = file.clone();
-        let statements = tokio::task::spawn_blocking(move || reconcile::parse_file(&path))
-            .await
-            .unwrap()
-            .unwrap();
-        let parsed = t.elapsed();
-        let outcome = reconcile::import(
+        let outcome = amtsweg_server::payments::import::import_file(
             &db,
             &who,
             "a-stuttgart",
             "statement.xml",
             "bench",
-            statements,
+            file.clone(),
             "http://localhost",
         )
         .await
         .unwrap();
         let total = t.elapsed();
         println!(
-            "{} ({}): {n} entries, {size_mb:.0} MB XML: parse {:.2} s, total {:.2} s; peak RSS {:.0} MB (at start {:.0} MB); {} new, {} matched, {} open, {} known",
+            "{} ({}): {n} entries, {size_mb:.0} MB XML: total {:.2} s; peak RSS {:.0} MB (at start {:.0} MB); {} new, {} matched, {} open, {} known",
             run,
             db_label(&url),
-            parsed.as_secs_f64(),
             total.as_secs_f64(),
             peak_rss_mb(),
             before,

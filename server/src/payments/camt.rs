@@ -197,6 +197,25 @@ impl CamtError {
 /// Errors are reported for the first problem found; a document is either accepted whole or not
 /// at all, so that a half-read statement can never be imported.
 pub fn parse<R: BufRead>(reader: R, limits: &Limits) -> Result<Vec<Statement>, CamtError> {
+    run(reader, limits, None)
+}
+
+/// Like `parse`, but hands each entry to `sink` as soon as it is read instead of collecting
+/// them; returns the statements' headers (without entries). An error from `sink` stops parsing
+/// and is returned.
+pub fn parse_each<R: BufRead>(
+    reader: R,
+    limits: &Limits,
+    sink: EntrySink<'_>,
+) -> Result<Vec<Statement>, CamtError> {
+    run(reader, limits, Some(sink))
+}
+
+fn run<R: BufRead>(
+    reader: R,
+    limits: &Limits,
+    sink: Option<EntrySink<'_>>,
+) -> Result<Vec<Statement>, CamtError> {
     let mut xml = Reader::from_reader(TokenGuard::new(reader, token_limit(limits)));
     let config = xml.config_mut();
     config.check_end_names = true;
@@ -206,7 +225,7 @@ pub fn parse<R: BufRead>(reader: R, limits: &Limits) -> Result<Vec<Statement>, C
     config.allow_unmatched_ends = false;
     config.trim_text(false);
 
-    let mut parser = Parser::new(*limits);
+    let mut parser = Parser::new(*limits, sink);
     let mut buf = Vec::new();
     let mut seen_anything = false;
     loop {
@@ -560,7 +579,12 @@ struct TransactionBuilder {
     detail_amount: Option<Money>,
 }
 
-struct Parser {
+/// Receives each entry as soon as it is complete, with its statement's header (its `entries`
+/// stay empty), so that a large statement is never held in memory as a whole.
+pub type EntrySink<'a> = &'a mut dyn FnMut(&Statement, Entry) -> Result<(), CamtError>;
+
+struct Parser<'a> {
+    sink: Option<EntrySink<'a>>,
     limits: Limits,
     /// Open elements from the root down; its length is the depth.
     stack: Vec<Tag>,
@@ -577,9 +601,10 @@ struct Parser {
     transaction_count: usize,
 }
 
-impl Parser {
-    fn new(limits: Limits) -> Self {
+impl<'a> Parser<'a> {
+    fn new(limits: Limits, sink: Option<EntrySink<'a>>) -> Self {
         Self {
+            sink,
             limits,
             stack: Vec::new(),
             text: String::new(),
@@ -745,7 +770,10 @@ impl Parser {
                 if let Some(entry) = self.entry.take() {
                     let entry = finish_entry(entry, entry_no)?;
                     if let Some(statement) = self.statement.as_mut() {
-                        statement.entries.push(entry);
+                        match self.sink.as_mut() {
+                            Some(sink) => sink(statement, entry)?,
+                            None => statement.entries.push(entry),
+                        }
                     }
                 }
             }

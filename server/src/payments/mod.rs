@@ -5,6 +5,7 @@
 pub mod camt;
 pub mod document;
 pub mod epc;
+pub mod import;
 pub mod issue;
 pub mod matching;
 pub mod notices;

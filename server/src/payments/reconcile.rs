@@ -3,17 +3,16 @@
 //! be, and waits for a person where it cannot. One transaction per import: a statement is
 //! either booked completely or not at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use amtsweg_app::i18n::Lang;
 use sqlx::{AnyConnection, Row};
 
-use super::camt::{self, CamtError, Entry, EntryStatus, Statement};
-use super::matching::{Index, Match, OpenNotice};
+use super::camt::{CamtError, Entry};
+use super::matching::{Index, OpenNotice};
 use crate::accounts::auth::User;
-use crate::backoffice::audit::{self, Subject};
 use crate::db::{Db, Placeholders};
-use crate::domain::{Iban, Money};
+use crate::domain::Money;
 use crate::mail::enqueue;
 use crate::mail::templates::{render, Template};
 use crate::time::now_ms;
@@ -42,23 +41,8 @@ pub struct Credit {
     pub structured: Option<String>,
 }
 
-/// The booked credits of the statements, one per transaction of a batch booking. Debits and
-/// pending entries are not payments (pending ones come again, booked, in a later statement).
-pub fn credits(statements: Vec<Statement>) -> Vec<Credit> {
-    let mut out = Vec::new();
-    for s in statements {
-        for e in s.entries {
-            if !e.credit || e.status != EntryStatus::Booked || e.currency != "EUR" {
-                continue;
-            }
-            push_credits(&mut out, e);
-        }
-    }
-    out
-}
-
 /// Moves the entry's texts into its credits (a large statement is not held twice).
-fn push_credits(out: &mut Vec<Credit>, e: Entry) {
+pub(super) fn push_credits(out: &mut Vec<Credit>, e: Entry) {
     let base_ref = match &e.entry_ref {
         Some(r) => r.clone(),
         None => synthetic_ref(&e),
@@ -170,168 +154,8 @@ pub struct Importer<'a> {
     pub ip: &'a str,
 }
 
-/// Parses a camt.053 file (blocking: run it on a blocking thread).
-pub fn parse_file(path: &std::path::Path) -> Result<Vec<Statement>, CamtError> {
-    let file = std::fs::File::open(path).map_err(CamtError::Io)?;
-    camt::parse(
-        std::io::BufReader::with_capacity(64 * 1024, file),
-        &camt::Limits::default(),
-    )
-}
-
+/// Rows per batched statement.
 const CHUNK: usize = 200;
-
-/// Books the statements' credits for the authority whose account they are for.
-pub async fn import(
-    db: &Db,
-    who: &Importer<'_>,
-    authority_id: &str,
-    file_name: &str,
-    sha256: &str,
-    statements: Vec<Statement>,
-    public_url: &str,
-) -> Result<Outcome, ImportError> {
-    let mut tx = db.begin_write().await?;
-    let account: String = sqlx::query_scalar("SELECT payee_iban FROM authorities WHERE id = $1")
-        .bind(authority_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or_default();
-    let account = Iban::parse(&account).ok_or(ImportError::NoAccount)?;
-    for s in &statements {
-        let iban = s.account_iban.as_deref().and_then(Iban::parse);
-        if iban.as_ref() != Some(&account) {
-            return Err(ImportError::WrongAccount(
-                s.account_iban.clone().unwrap_or_default(),
-            ));
-        }
-    }
-    let credits = credits(statements);
-    let index = open_index(&mut tx, authority_id).await?;
-    let statement_id = uuid::Uuid::new_v4().to_string();
-    let now = now_ms();
-    // The statement row first: payments refer to it.
-    sqlx::query(
-        "INSERT INTO bank_statements (id, authority_id, file_name, sha256, account_iban, entries, new_payments,
-             matched, imported_by, imported_by_label, imported_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $9)",
-    )
-    .bind(&statement_id)
-    .bind(authority_id)
-    .bind(file_name)
-    .bind(sha256)
-    .bind(account.as_str())
-    .bind(i64::try_from(credits.len()).unwrap_or(i64::MAX))
-    .bind(&who.user.id)
-    .bind(&who.user.email)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-
-    let mut outcome = Outcome {
-        entries: credits.len(),
-        ..Outcome::default()
-    };
-    // Outstanding amounts change as this statement pays notices; suggestions and "the amount
-    // decides" use what is left.
-    let mut booked: Vec<BookedPayment> = Vec::new();
-    for chunk in credits.chunks(CHUNK) {
-        let matches: Vec<(String, Match)> = chunk
-            .iter()
-            .map(|c| {
-                let m = if index.is_empty() {
-                    Match::None
-                } else {
-                    index.find(
-                        c.structured.as_deref(),
-                        &c.remittance,
-                        c.amount.0,
-                        &c.payer_name,
-                    )
-                };
-                (uuid::Uuid::new_v4().to_string(), m)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO payments (id, authority_id, source, account_iban, entry_ref, statement_id, amount_cents,
-                 booking_date, payer_name, payer_iban, remittance, notice_id, matched_by, suggested_notice_id,
-                 matched_at, created_at) VALUES {}
-             ON CONFLICT (account_iban, entry_ref) DO NOTHING RETURNING id",
-            Placeholders::for_connection(&tx).rows(chunk.len(), 16)
-        );
-        let mut q = sqlx::query(&sql);
-        for (c, (id, m)) in chunk.iter().zip(&matches) {
-            let (notice, how, suggested) = match m {
-                Match::Reference(i) => (Some(index.notices[*i].id.clone()), "reference", None),
-                Match::Remittance(i) => (Some(index.notices[*i].id.clone()), "remittance", None),
-                Match::Suggestion(i) => (None, "none", Some(index.notices[*i].id.clone())),
-                Match::None => (None, "none", None),
-            };
-            q = q
-                .bind(id.clone())
-                .bind(authority_id.to_string())
-                .bind("bank")
-                .bind(account.as_str().to_string())
-                .bind(c.entry_ref.clone())
-                .bind(statement_id.clone())
-                .bind(c.amount.0)
-                .bind(c.booking_date.clone())
-                .bind(c.payer_name.clone())
-                .bind(c.payer_iban.clone())
-                .bind(c.remittance.clone())
-                .bind(notice.clone())
-                .bind(how)
-                .bind(suggested)
-                .bind(notice.map(|_| now))
-                .bind(now);
-        }
-        let inserted: HashSet<String> = q
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<sqlx::Result<_>>()?;
-        outcome.known += chunk.len() - inserted.len();
-        for (c, (id, m)) in chunk.iter().zip(matches) {
-            if !inserted.contains(&id) {
-                continue;
-            }
-            outcome.new += 1;
-            match m {
-                Match::Reference(i) | Match::Remittance(i) => {
-                    outcome.matched += 1;
-                    booked.push(BookedPayment {
-                        payment_id: id,
-                        notice_id: index.notices[i].id.clone(),
-                        amount: c.amount,
-                    });
-                }
-                _ => outcome.open += 1,
-            }
-        }
-    }
-    settle(&mut tx, who.user, who.ip, &booked, public_url).await?;
-    sqlx::query("UPDATE bank_statements SET new_payments = $1, matched = $2 WHERE id = $3")
-        .bind(i64::try_from(outcome.new).unwrap_or(i64::MAX))
-        .bind(i64::try_from(outcome.matched).unwrap_or(i64::MAX))
-        .bind(&statement_id)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut tx,
-        who.user,
-        who.ip,
-        "payments.import",
-        Subject::Statement(&statement_id),
-        &format!(
-            "{file_name}: {} entries, {} new, {} matched",
-            outcome.entries, outcome.new, outcome.matched
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(outcome)
-}
 
 /// A payment that was matched to a notice and now settles it.
 #[derive(Clone, Debug)]

@@ -244,39 +244,28 @@ pub async fn import(
     } else if file.is_none() && form.error("statement").is_none() {
         form.add_error(lang, "statement", "fees.desk.err_file");
     }
+    if let (false, Some((path, ..))) = (form.is_valid(), &file) {
+        let _ = tokio::fs::remove_file(path).await;
+    }
     let Some((path, name, sha, _size)) = file.filter(|_| form.is_valid()) else {
         return render(&state, &staff, form, None, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    let parse_path = path.clone();
-    let parsed = tokio::task::spawn_blocking(move || reconcile::parse_file(&parse_path))
-        .await
-        .map_err(|e| AppError::Internal(e.into()));
-    let _ = tokio::fs::remove_file(&path).await;
-    let statements = match parsed? {
-        Ok(s) => s,
-        Err(e) => {
-            form.errors.push(amtsweg_app::components::FieldError {
-                field_id: "statement".into(),
-                message: camt_problem(lang, &e),
-            });
-            return render(&state, &staff, form, None, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
     };
     let who = Importer {
         user: &staff.user,
         ip: &staff.ip,
     };
-    match reconcile::import(
+    let result = super::import::import_file(
         &state.db,
         &who,
         &authority,
         &name,
         &sha,
-        statements,
+        path.clone(),
         &state.config.public_url,
     )
-    .await
-    {
+    .await;
+    let _ = tokio::fs::remove_file(&path).await;
+    match result {
         Ok(Outcome {
             new,
             matched,
