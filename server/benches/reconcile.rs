@@ -204,7 +204,19 @@ async fn main() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    println!("notices paid: {paid}; mails queued: {mails}");
+    let (mail_mb, db_mb): (f64, f64) = (
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COALESCE(SUM(LENGTH(body_text) + LENGTH(body_html)), 0) FROM mail_outbox",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap() as f64
+            / 1e6,
+        std::fs::metadata(dir.join("amtsweg.db"))
+            .map(|m| m.len() as f64 / 1e6)
+            .unwrap_or(0.0),
+    );
+    println!("notices paid: {paid}; mails queued: {mails} ({mail_mb:.0} MB of mail text); database file {db_mb:.0} MB");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
