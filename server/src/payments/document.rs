@@ -10,6 +10,24 @@ use crate::domain::{CreditorReference, Money};
 use crate::state::AppState;
 use crate::time::now_ms;
 
+/// The transfer a notice asks for, as its GiroCode carries it: to the payee, over `amount`,
+/// quoting the payment reference, with the case's reference number as note to the payer.
+pub fn giro_transfer(
+    payee: &Payee,
+    amount: Money,
+    reference: &CreditorReference,
+    case_reference: &str,
+) -> EpcTransfer {
+    EpcTransfer {
+        bic: Some(payee.bic.clone()),
+        name: payee.name.clone(),
+        iban: payee.iban.clone(),
+        amount,
+        reference: reference.clone(),
+        note: Some(format!("Aktenzeichen {case_reference}")),
+    }
+}
+
 /// Everything a notice says, borrowed from the caller.
 pub struct NoticeDocument<'a> {
     pub letterhead: &'a [String],
@@ -30,14 +48,7 @@ pub struct NoticeDocument<'a> {
 
 impl NoticeDocument<'_> {
     pub fn transfer(&self) -> EpcTransfer {
-        EpcTransfer {
-            bic: (!self.payee.bic.trim().is_empty()).then(|| self.payee.bic.trim().to_string()),
-            name: self.payee.name.clone(),
-            iban: self.payee.iban.clone(),
-            amount: self.total,
-            reference: self.reference.clone(),
-            note: Some(format!("Aktenzeichen {}", self.case_reference)),
-        }
+        giro_transfer(self.payee, self.total, self.reference, self.case_reference)
     }
 
     /// The PDF, in German like every official letter.

@@ -177,16 +177,22 @@ async fn query(db: &Db, filter: &str, arg: &str) -> sqlx::Result<Vec<Notice>> {
         .iter()
         .map(notice_from_row)
         .collect::<sqlx::Result<Vec<_>>>()?;
+    // The items of all these notices in one query, not one per notice.
+    let mut items: std::collections::HashMap<String, Vec<(String, Money)>> =
+        std::collections::HashMap::new();
+    let sql = format!(
+        "SELECT i.notice_id, i.label, i.amount_cents FROM fee_items i
+         JOIN fee_notices n ON n.id = i.notice_id JOIN cases c ON c.id = n.case_id
+         WHERE {filter} ORDER BY i.notice_id, i.position"
+    );
+    for r in sqlx::query(&sql).bind(arg).fetch_all(&db.pool).await? {
+        items
+            .entry(r.try_get(0)?)
+            .or_default()
+            .push((r.try_get(1)?, Money(r.try_get(2)?)));
+    }
     for n in &mut notices {
-        n.items = sqlx::query(
-            "SELECT label, amount_cents FROM fee_items WHERE notice_id = $1 ORDER BY position",
-        )
-        .bind(&n.id)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, Money(r.try_get(1)?))))
-        .collect::<sqlx::Result<_>>()?;
+        n.items = items.remove(&n.id).unwrap_or_default();
     }
     Ok(notices)
 }

@@ -8,25 +8,26 @@ use amtsweg_app::pages::fees::{self as pages, FeeRow};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
-use super::epc::EpcTransfer;
-use super::notices::{self, date_de, Notice, NoticeState};
+use super::document::giro_transfer;
+use super::notices::{self, date_de, Notice, NoticeState, Payee};
 use super::web_staff::{grouped, state_tag};
 use crate::domain::{CreditorReference, Iban};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, Authed};
 use crate::state::AppState;
 
-/// Service titles of the citizen's cases, by case id.
+/// Service titles of the cases where `column` (`c.user_id` or `c.id`) is `value`, by case id.
 async fn service_titles(
     state: &AppState,
     lang: amtsweg_app::i18n::Lang,
-    user_id: &str,
+    column: &str,
+    value: &str,
 ) -> AppResult<std::collections::HashMap<String, String>> {
     Ok(sqlx::query_as::<_, (String, String)>(&format!(
-        "SELECT c.id, {} FROM cases c JOIN services s ON s.service_key = c.service_key WHERE c.user_id = $1",
+        "SELECT c.id, {} FROM cases c JOIN services s ON s.service_key = c.service_key WHERE {column} = $1",
         crate::applications::catalog::title_column(lang)
     ))
-    .bind(user_id)
+    .bind(value)
     .fetch_all(&state.db.pool)
     .await?
     .into_iter()
@@ -39,7 +40,7 @@ pub async fn overview(
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let today = notices::today();
-    let titles = service_titles(&state, lang, &user.id).await?;
+    let titles = service_titles(&state, lang, "c.user_id", &user.id).await?;
     let (mut open, mut done) = (Vec::new(), Vec::new());
     for n in notices::for_citizen(&state.db, &user.id).await? {
         let row = FeeRow {
@@ -89,7 +90,7 @@ pub async fn page(
     let lang = ctx.lang;
     let n = own_notice(&state, &user.id, &id).await?;
     let l = |k: &str| t(lang, k).to_string();
-    let titles = service_titles(&state, lang, &user.id).await?;
+    let titles = service_titles(&state, lang, "c.id", &n.case_id).await?;
     let mut facts = vec![
         (
             l("fees.notice.payment_reference"),
@@ -156,14 +157,12 @@ fn transfer_block(
     let l = |k: &str| t(lang, k).to_string();
     let iban = Iban::parse(&n.payee_iban)?;
     let reference = CreditorReference::parse(&n.payment_reference)?;
-    let transfer = EpcTransfer {
-        bic: (!n.payee_bic.trim().is_empty()).then(|| n.payee_bic.trim().to_string()),
+    let payee = Payee {
         name: n.payee_name.clone(),
         iban: iban.clone(),
-        amount: n.outstanding(),
-        reference: reference.clone(),
-        note: Some(format!("Aktenzeichen {}", n.case_reference)),
+        bic: n.payee_bic.clone(),
     };
+    let transfer = giro_transfer(&payee, n.outstanding(), &reference, &n.case_reference);
     let svg = transfer.qr().ok()?.svg(&l("fees.citizen.qr_caption"));
     let mut bank = vec![
         (l("fees.citizen.recipient"), n.payee_name.clone()),

@@ -86,14 +86,14 @@ pub async fn new_form(
 ) -> AppResult<Response> {
     let case = staff_case(&state.db, &staff.user.id, &reference).await?;
     let setup = notices::setup(&state.db, &case.postbox_id).await?;
+    let def = catalog::definition(&state.db, &case.service_key, case.version)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut f = FormState::default();
     let due = time::OffsetDateTime::now_utc().date() + time::Duration::days(setup.due_days);
     f.values.insert("due_date".into(), date_string(due));
     f.values.insert("remedy".into(), setup.remedy.clone());
     let replaces = if p.ersetzt.is_empty() {
-        let def = catalog::definition(&state.db, &case.service_key, case.version)
-            .await?
-            .ok_or(AppError::NotFound)?;
         for (i, item) in def.fee_items.iter().take(ITEM_ROWS).enumerate() {
             f.values
                 .insert(format!("item_label_{i}"), item.label.de.clone());
@@ -116,7 +116,7 @@ pub async fn new_form(
         f.values.insert("remedy".into(), old.remedy.clone());
         Some(old.number)
     };
-    render_form(&state, &staff, &case, replaces, f, StatusCode::OK).await
+    render_form(&staff, &case, setup, &def, replaces, f, StatusCode::OK)
 }
 
 /// `30,70`: what a caseworker would type.
@@ -124,19 +124,16 @@ fn amount_input(m: Money) -> String {
     format!("{},{:02}", m.0 / 100, m.0 % 100)
 }
 
-async fn render_form(
-    state: &AppState,
+fn render_form(
     staff: &Staff,
     case: &StaffCase,
+    setup: notices::NoticeSetup,
+    def: &crate::applications::definition::Definition,
     replaces: Option<i64>,
     mut form: FormState,
     status: StatusCode,
 ) -> AppResult<Response> {
     let lang = staff.ctx.lang;
-    let setup = notices::setup(&state.db, &case.postbox_id).await?;
-    let def = catalog::definition(&state.db, &case.service_key, case.version)
-        .await?
-        .ok_or(AppError::NotFound)?;
     if let Some(n) = replaces {
         form.values.insert("replaces".into(), n.to_string());
     }
@@ -269,15 +266,19 @@ pub async fn issue(
             }
         }
     }
+    let setup = notices::setup(&state.db, &case.postbox_id).await?;
+    let def = catalog::definition(&state.db, &case.service_key, case.version)
+        .await?
+        .ok_or(AppError::NotFound)?;
     render_form(
-        &state,
         &staff,
         &case,
+        setup,
+        &def,
         replaces.map(|n| n.number),
         f,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
-    .await
 }
 
 pub async fn page(
