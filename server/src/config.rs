@@ -172,6 +172,34 @@ pub struct Config {
     )]
     pub login_limit_per_client: i64,
 
+    /// Where uploaded and generated files are kept: `s3://bucket/prefix` for S3-compatible
+    /// object storage, which several instances can share (endpoint, region and credentials from
+    /// the standard `AWS_*` environment variables). Default: `files` in the data directory.
+    #[arg(long, global = true, env = "AMTSWEG_STORAGE_URL")]
+    pub storage_url: Option<String>,
+
+    /// Endpoint of S3-compatible object storage that is not AWS itself (MinIO, Ceph, a
+    /// provider's service), e.g. `https://s3.example.de`. Default: `AWS_ENDPOINT` or AWS.
+    #[arg(long, global = true, env = "AMTSWEG_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// Region of the object storage. Default: `AWS_REGION` or `us-east-1`.
+    #[arg(long, global = true, env = "AMTSWEG_S3_REGION")]
+    pub s3_region: Option<String>,
+
+    /// Access key of the object storage. Default: `AWS_ACCESS_KEY_ID` (or the machine's role).
+    #[arg(long, global = true, env = "AMTSWEG_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+
+    /// Secret key of the object storage. Default: `AWS_SECRET_ACCESS_KEY`.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub s3_secret_access_key: Option<Secret<String>>,
+
     /// Largest evidence file in MB any form field may allow (fields set their own limit up to this).
     #[arg(
         long,
@@ -249,6 +277,24 @@ impl Config {
 
     pub fn files_dir(&self) -> PathBuf {
         self.data_dir.join("files")
+    }
+
+    /// The configured file storage. Object storage stages uploads locally under the data
+    /// directory before they are sent.
+    pub fn storage(&self) -> Result<crate::storage::Storage, crate::storage::StorageConfigError> {
+        match &self.storage_url {
+            Some(url) => crate::storage::Storage::object(
+                url,
+                &crate::storage::S3Options {
+                    endpoint: self.s3_endpoint.clone(),
+                    region: self.s3_region.clone(),
+                    access_key_id: self.s3_access_key_id.clone(),
+                    secret_access_key: self.s3_secret_access_key.clone(),
+                },
+                self.data_dir.join("staging"),
+            ),
+            None => Ok(crate::storage::Storage::local(self.files_dir())),
+        }
     }
 
     pub fn mail_dir(&self) -> PathBuf {
@@ -329,6 +375,11 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("session_max_hours", "AMTSWEG_SESSION_MAX_HOURS"),
     ("trusted_proxies", "AMTSWEG_TRUSTED_PROXIES"),
     ("login_limit_per_client", "AMTSWEG_LOGIN_LIMIT_PER_CLIENT"),
+    ("storage_url", "AMTSWEG_STORAGE_URL"),
+    ("s3_endpoint", "AMTSWEG_S3_ENDPOINT"),
+    ("s3_region", "AMTSWEG_S3_REGION"),
+    ("s3_access_key_id", "AMTSWEG_S3_ACCESS_KEY_ID"),
+    ("s3_secret_access_key", "AMTSWEG_S3_SECRET_ACCESS_KEY"),
     ("max_upload_mb", "AMTSWEG_MAX_UPLOAD_MB"),
     ("draft_retention_days", "AMTSWEG_DRAFT_RETENTION_DAYS"),
     ("draft_reminder_days", "AMTSWEG_DRAFT_REMINDER_DAYS"),

@@ -73,11 +73,15 @@ impl Application {
             }
             None => crate::payments::online::PaymentProviders::default(),
         };
+        let storage = config
+            .storage()
+            .map_err(|e| StartError::Config(e.to_string()))?;
+        tracing::info!(storage = %storage.describe(), "file storage");
         let state = AppState {
             payment_providers,
             db: db.clone(),
             mail_wakeup: Arc::new(Notify::new()),
-            storage: crate::storage::Storage::local(config.files_dir()),
+            storage,
             home_services: Arc::new(crate::cache::TtlCache::new(Duration::from_secs(10))),
             config: Arc::new(config),
         };

@@ -1,13 +1,44 @@
-//! Where uploaded files live: under random keys in a directory that is never served directly.
-//! Every access goes through the application, which checks who may read a file.
+//! Where uploaded files live: under random keys, never served directly. Every access goes
+//! through the application, which checks who may read a file.
+//!
+//! Two backends behind one interface: a local directory (the default, for one instance) and
+//! S3-compatible object storage (for several instances, which must all see every file).
+//! Either way an upload is first written to a local staging file, so that a refused or broken
+//! upload never reaches the store and nothing is ever held whole in memory; `commit` then
+//! moves it into place (a rename, or an upload in parts).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::{path::Path as ObjectPath, ObjectStore, PutPayload, WriteMultipart};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A stored file's content, read in chunks.
+pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// Files up to this size go to object storage in one request; larger ones in parts.
+const SINGLE_PUT_LIMIT: u64 = 5 * 1024 * 1024;
+/// S3 wants parts of at least 5 MiB; bigger parts mean fewer requests for building plans.
+const PART_SIZE: usize = 8 * 1024 * 1024;
+/// Parts in flight per upload: bounds memory to about this many times `PART_SIZE`.
+const PARTS_IN_FLIGHT: usize = 2;
 
 #[derive(Clone, Debug)]
 pub struct Storage {
-    root: PathBuf,
+    staging: PathBuf,
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Local(PathBuf),
+    Object {
+        store: Arc<dyn ObjectStore>,
+        prefix: ObjectPath,
+        url: String,
+    },
 }
 
 /// A file being written; it becomes visible only when `commit` moves it into place, and is
@@ -15,84 +46,320 @@ pub struct Storage {
 pub struct Upload {
     file: tokio::fs::File,
     temp: PathBuf,
+    size: u64,
     done: bool,
+}
+
+/// Settings of S3-compatible storage beyond the bucket; each falls back to its `AWS_*`
+/// environment variable.
+#[derive(Clone, Debug, Default)]
+pub struct S3Options {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<crate::secret::Secret<String>>,
+}
+
+/// Why the configured storage cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageConfigError {
+    #[error("AMTSWEG_STORAGE_URL must be an s3:// URL such as s3://bucket/prefix, got {0:?}")]
+    Scheme(String),
+    #[error("object storage {url}: {source}")]
+    Store {
+        url: String,
+        source: object_store::Error,
+    },
 }
 
 impl Storage {
     pub fn local(root: PathBuf) -> Self {
-        Self { root }
+        Self {
+            staging: root.join("tmp"),
+            backend: Backend::Local(root),
+        }
     }
 
-    fn temp_dir(&self) -> PathBuf {
-        self.root.join("tmp")
+    /// Object storage at `url` (`s3://bucket/optional/prefix`). What `options` leaves open
+    /// comes from the standard `AWS_*` environment variables (or, for credentials, the
+    /// machine's role), as operators of S3 know them.
+    pub fn object(
+        url: &str,
+        options: &S3Options,
+        staging: PathBuf,
+    ) -> Result<Self, StorageConfigError> {
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| StorageConfigError::Scheme(url.to_string()))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(StorageConfigError::Scheme(url.to_string()));
+        }
+        let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Some(endpoint) = &options.endpoint {
+            // Plain http only where the operator wrote it (a storage service on the same host).
+            builder = builder
+                .with_endpoint(endpoint)
+                .with_allow_http(endpoint.starts_with("http://"));
+        }
+        if let Some(region) = &options.region {
+            builder = builder.with_region(region);
+        }
+        if let Some(id) = &options.access_key_id {
+            builder = builder.with_access_key_id(id);
+        }
+        if let Some(secret) = &options.secret_access_key {
+            builder = builder.with_secret_access_key(secret.expose());
+        }
+        let store = builder
+            .build()
+            .map_err(|source| StorageConfigError::Store {
+                url: url.to_string(),
+                source,
+            })?;
+        Ok(Self::with_store(Arc::new(store), prefix, url, staging))
+    }
+
+    /// Any object store (tests use this with an in-process or S3 test store).
+    pub fn with_store(
+        store: Arc<dyn ObjectStore>,
+        prefix: &str,
+        url: &str,
+        staging: PathBuf,
+    ) -> Self {
+        Self {
+            staging,
+            backend: Backend::Object {
+                store,
+                prefix: ObjectPath::from(prefix.trim_matches('/')),
+                url: url.to_string(),
+            },
+        }
+    }
+
+    /// Where the files are, for the start-up log (never credentials).
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Local(root) => format!("directory {}", root.display()),
+            Backend::Object { url, .. } => url.clone(),
+        }
+    }
+
+    /// A local directory for files that are being written or only needed for a moment
+    /// (uploads before `commit`, bank statements while they are read).
+    pub fn temp_dir(&self) -> &Path {
+        &self.staging
     }
 
     /// Keys are random and carry no part of the uploaded file name (no path traversal).
-    fn path_of(&self, key: &str) -> Option<PathBuf> {
-        let ok = key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit());
-        ok.then(|| self.root.join(&key[..2]).join(key))
+    fn checked(key: &str) -> Option<&str> {
+        (key.len() == 32 && key.bytes().all(|b| b.is_ascii_hexdigit())).then_some(key)
+    }
+
+    fn path_of(root: &Path, key: &str) -> Option<PathBuf> {
+        Self::checked(key).map(|k| root.join(&k[..2]).join(k))
+    }
+
+    fn object_of(prefix: &ObjectPath, key: &str) -> Option<ObjectPath> {
+        Self::checked(key).map(|k| {
+            prefix
+                .parts()
+                .chain([k[..2].into(), k.into()])
+                .collect::<ObjectPath>()
+        })
     }
 
     pub async fn begin(&self) -> std::io::Result<Upload> {
-        tokio::fs::create_dir_all(self.temp_dir()).await?;
-        let temp = self
-            .temp_dir()
-            .join(uuid::Uuid::new_v4().simple().to_string());
+        tokio::fs::create_dir_all(&self.staging).await?;
+        let temp = self.staging.join(uuid::Uuid::new_v4().simple().to_string());
         let file = tokio::fs::File::create(&temp).await?;
         Ok(Upload {
             file,
             temp,
+            size: 0,
             done: false,
         })
     }
 
     pub async fn commit(&self, mut upload: Upload) -> std::io::Result<String> {
         upload.file.flush().await?;
-        upload.file.sync_all().await?;
         let key = uuid::Uuid::new_v4().simple().to_string();
-        let dest = self
-            .path_of(&key)
-            .ok_or_else(|| std::io::Error::other("bad key"))?;
-        if let Some(dir) = dest.parent() {
-            tokio::fs::create_dir_all(dir).await?;
+        match &self.backend {
+            Backend::Local(root) => {
+                upload.file.sync_all().await?;
+                let dest = Self::path_of(root, &key).ok_or_else(bad_key)?;
+                if let Some(dir) = dest.parent() {
+                    tokio::fs::create_dir_all(dir).await?;
+                }
+                tokio::fs::rename(&upload.temp, &dest).await?;
+                upload.done = true;
+            }
+            Backend::Object { store, prefix, .. } => {
+                let dest = Self::object_of(prefix, &key).ok_or_else(bad_key)?;
+                put_file(store.as_ref(), &dest, &upload.temp, upload.size).await?;
+                // The staging file is removed when `upload` is dropped.
+            }
         }
-        tokio::fs::rename(&upload.temp, &dest).await?;
-        upload.done = true;
         Ok(key)
     }
 
-    pub async fn open(&self, key: &str) -> std::io::Result<tokio::fs::File> {
-        let path = self
-            .path_of(key)
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "bad key"))?;
-        tokio::fs::File::open(path).await
-    }
-
-    pub async fn delete(&self, key: &str) -> std::io::Result<()> {
-        match self.path_of(key) {
-            Some(p) => match tokio::fs::remove_file(p).await {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            },
-            None => Ok(()),
+    pub async fn open(&self, key: &str) -> std::io::Result<ByteStream> {
+        match &self.backend {
+            Backend::Local(root) => {
+                let path = Self::path_of(root, key).ok_or_else(not_found)?;
+                let file = tokio::fs::File::open(path).await?;
+                Ok(tokio_util::io::ReaderStream::new(file).boxed())
+            }
+            Backend::Object { store, prefix, .. } => {
+                let path = Self::object_of(prefix, key).ok_or_else(not_found)?;
+                let got = store.get(&path).await.map_err(io_error)?;
+                Ok(got.into_stream().map_err(io_error).boxed())
+            }
         }
     }
 
-    /// Files in the temporary directory (unfinished uploads), for tests and clean-up.
+    /// Reads a whole stored file (only for small generated documents, such as fee notices).
+    pub async fn read(&self, key: &str) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut stream = self.open(key).await?;
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+
+    pub async fn delete(&self, key: &str) -> std::io::Result<()> {
+        match &self.backend {
+            Backend::Local(root) => match Self::path_of(root, key) {
+                Some(p) => match tokio::fs::remove_file(p).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                },
+                None => Ok(()),
+            },
+            Backend::Object { store, prefix, .. } => match Self::object_of(prefix, key) {
+                Some(p) => match store.delete(&p).await {
+                    Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
+                    Err(e) => Err(io_error(e)),
+                },
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Keys of every stored file, for consistency checks and clean-up of orphans.
+    pub async fn keys(&self) -> std::io::Result<Vec<String>> {
+        match &self.backend {
+            Backend::Local(root) => {
+                let mut keys = Vec::new();
+                let Ok(mut dirs) = tokio::fs::read_dir(root).await else {
+                    return Ok(keys);
+                };
+                while let Some(dir) = dirs.next_entry().await? {
+                    if !dir.file_type().await?.is_dir() {
+                        continue;
+                    }
+                    let mut files = tokio::fs::read_dir(dir.path()).await?;
+                    while let Some(f) = files.next_entry().await? {
+                        if let Some(name) = f.file_name().to_str() {
+                            if Self::checked(name).is_some() {
+                                keys.push(name.to_string());
+                            }
+                        }
+                    }
+                }
+                Ok(keys)
+            }
+            Backend::Object { store, prefix, .. } => {
+                let metas: Vec<_> = store
+                    .list(Some(prefix))
+                    .try_collect()
+                    .await
+                    .map_err(io_error)?;
+                Ok(metas
+                    .into_iter()
+                    .filter_map(|m| m.location.filename().map(str::to_string))
+                    .filter(|k| Self::checked(k).is_some())
+                    .collect())
+            }
+        }
+    }
+
+    /// Files in the staging directory (unfinished uploads), for tests and clean-up.
     pub fn temp_files(&self) -> Vec<PathBuf> {
-        std::fs::read_dir(self.temp_dir())
+        std::fs::read_dir(&self.staging)
             .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default()
     }
+}
 
-    pub fn root(&self) -> &Path {
-        &self.root
+/// Sends a staged file to the object store: small files in one request, large ones in parts
+/// read from disk as they go (never the whole file in memory). A failed upload in parts is
+/// aborted, so the store keeps no half-written object.
+async fn put_file(
+    store: &dyn ObjectStore,
+    dest: &ObjectPath,
+    source: &Path,
+    size: u64,
+) -> std::io::Result<()> {
+    if size <= SINGLE_PUT_LIMIT {
+        let bytes = tokio::fs::read(source).await?;
+        store
+            .put(dest, PutPayload::from(bytes))
+            .await
+            .map_err(io_error)?;
+        return Ok(());
     }
+    let parts = store.put_multipart(dest).await.map_err(io_error)?;
+    let mut writer = WriteMultipart::new_with_chunk_size(parts, PART_SIZE);
+    let result: std::io::Result<()> = async {
+        let mut file = tokio::fs::File::open(source).await?;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            writer
+                .wait_for_capacity(PARTS_IN_FLIGHT)
+                .await
+                .map_err(io_error)?;
+            writer.write(&buf[..n]);
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => writer.finish().await.map(|_| ()).map_err(io_error),
+        Err(e) => {
+            let _ = writer.abort().await;
+            Err(e)
+        }
+    }
+}
+
+fn io_error(e: object_store::Error) -> std::io::Error {
+    match e {
+        object_store::Error::NotFound { .. } => {
+            std::io::Error::new(std::io::ErrorKind::NotFound, e)
+        }
+        e => std::io::Error::other(e),
+    }
+}
+
+fn bad_key() -> std::io::Error {
+    std::io::Error::other("bad key")
+}
+
+fn not_found() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::NotFound, "bad key")
 }
 
 impl Upload {
     pub async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(chunk).await
+        self.file.write_all(chunk).await?;
+        self.size += chunk.len() as u64;
+        Ok(())
     }
 }
 
@@ -100,6 +367,97 @@ impl Drop for Upload {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    fn stores(dir: &Path) -> Vec<Storage> {
+        vec![
+            Storage::local(dir.join("files")),
+            Storage::with_store(
+                Arc::new(InMemory::new()),
+                "amtsweg/files",
+                "memory://",
+                dir.join("staging"),
+            ),
+        ]
+    }
+
+    fn tempdir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "amtsweg-storage-{name}-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    async fn store(storage: &Storage, content: &[u8]) -> String {
+        let mut up = storage.begin().await.unwrap();
+        for chunk in content.chunks(100_000) {
+            up.write(chunk).await.unwrap();
+        }
+        storage.commit(up).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn both_backends_store_read_list_and_delete_alike() {
+        let dir = tempdir("alike");
+        // Larger than one part, so the object store takes it in several.
+        let big: Vec<u8> = (0..(PART_SIZE * 2 + 12345))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        for storage in stores(&dir) {
+            let small = store(&storage, b"%PDF-1.7 small").await;
+            let large = store(&storage, &big).await;
+            assert_eq!(storage.read(&small).await.unwrap(), b"%PDF-1.7 small");
+            assert_eq!(storage.read(&large).await.unwrap(), big);
+            let mut keys = storage.keys().await.unwrap();
+            keys.sort();
+            let mut want = vec![small.clone(), large.clone()];
+            want.sort();
+            assert_eq!(keys, want, "{}", storage.describe());
+            assert!(storage.temp_files().is_empty(), "staging emptied");
+            storage.delete(&large).await.unwrap();
+            storage.delete(&large).await.unwrap();
+            let err = storage.open(&large).await.err().unwrap();
+            assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+            assert_eq!(storage.keys().await.unwrap(), vec![small]);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn unfinished_uploads_leave_nothing_and_foreign_keys_reach_nothing() {
+        let dir = tempdir("unfinished");
+        for storage in stores(&dir) {
+            let mut up = storage.begin().await.unwrap();
+            up.write(b"half").await.unwrap();
+            assert_eq!(storage.temp_files().len(), 1);
+            drop(up);
+            assert!(storage.temp_files().is_empty());
+            assert!(storage.keys().await.unwrap().is_empty());
+            for key in ["../../etc/passwd", "", "ab", &"g".repeat(32), "../x/../"] {
+                assert!(storage.open(key).await.is_err(), "{key}");
+                storage.delete(key).await.unwrap();
+            }
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn only_s3_urls_are_accepted() {
+        let dir = std::env::temp_dir();
+        for url in ["", "s3://", "http://bucket", "file:///x", "bucket/prefix"] {
+            assert!(
+                Storage::object(url, &S3Options::default(), dir.clone()).is_err(),
+                "{url}"
+            );
         }
     }
 }

@@ -336,12 +336,12 @@ pub async fn send_file(
     content_type: &str,
     size: i64,
 ) -> AppResult<Response> {
-    let file = state
+    let stream = state
         .storage
         .open(key)
         .await
         .map_err(|_| AppError::NotFound)?;
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let body = Body::from_stream(stream);
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(

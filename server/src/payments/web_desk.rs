@@ -172,7 +172,7 @@ pub async fn import(
     let mut form = FormState::default();
     let mut authority = String::new();
     let mut file: Option<(std::path::PathBuf, String, String, u64)> = None;
-    let tmp_dir = state.storage.root().join("tmp");
+    let tmp_dir = state.storage.temp_dir().to_path_buf();
     let mut too_large = false;
     while let Ok(Some(mut field)) = multipart.next_field().await {
         match field.name() {

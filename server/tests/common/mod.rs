@@ -10,6 +10,7 @@ pub mod apply;
 pub mod fees;
 pub mod pdf;
 pub mod people;
+pub mod s3;
 
 use std::path::PathBuf;
 
