@@ -74,6 +74,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// API keys of back-office systems (also managed in the back office).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Mail delivery: counts per state and undeliverable mail awaiting an administrator.
     Mail {
         #[command(subcommand)]
@@ -112,6 +117,22 @@ enum UserCommand {
         /// Do not send the "account created" mail.
         #[arg(long)]
         no_mail: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key for one postbox and print it (the only time it is shown).
+    Create {
+        /// Id of the postbox the key works for.
+        #[arg(long)]
+        postbox: String,
+        /// Name of the system using it, e.g. "Fachverfahren Parken".
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: read, acknowledge, reply, fees.
+        #[arg(long, default_value = "read,acknowledge,reply,fees")]
+        scopes: String,
     },
 }
 
@@ -322,6 +343,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => anyhow::bail!("no definition for service {key}"),
             }
+        }
+        Command::ApiKey {
+            command:
+                ApiKeyCommand::Create {
+                    postbox,
+                    name,
+                    scopes,
+                },
+        } => {
+            use crate::api::keys::{self, Scope};
+            let scopes = scopes
+                .split(',')
+                .map(|s| {
+                    Scope::parse(s.trim())
+                        .ok_or_else(|| anyhow::anyhow!("--scopes: unknown scope {s:?}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if name.trim().is_empty() || scopes.is_empty() {
+                anyhow::bail!("--name and at least one scope are needed");
+            }
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT id FROM postboxes WHERE id = $1")
+                    .bind(&postbox)
+                    .fetch_optional(&db.pool)
+                    .await?;
+            if exists.is_none() {
+                anyhow::bail!("no postbox with id {postbox:?}");
+            }
+            let created = keys::create(&db, &postbox, name.trim(), &scopes, None).await?;
+            println!("{}", created.secret.expose());
+            Ok(())
         }
         Command::Rules {
             command: RulesCommand::Import { file },

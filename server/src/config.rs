@@ -254,10 +254,29 @@ pub struct Config {
     )]
     pub request_timeout_secs: u64,
 
+    /// Calls per minute one API key may make; more are answered with 429 and Retry-After.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_API_REQUESTS_PER_MINUTE",
+        default_value_t = 600
+    )]
+    pub api_requests_per_minute: i64,
+
     /// TOML file naming each authority's online payment provider (XBezahldienste); without
     /// it, citizens pay fee notices by bank transfer.
     #[arg(long, global = true, env = "AMTSWEG_PAYMENT_PROVIDERS")]
     pub payment_providers: Option<PathBuf>,
+
+    /// Seconds before the first retry of a failed webhook delivery; the later ones follow the
+    /// Standard Webhooks schedule in proportion (5: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_WEBHOOK_RETRY_SECS",
+        default_value_t = 5
+    )]
+    pub webhook_retry_secs: u64,
 }
 
 impl Config {
@@ -376,6 +395,7 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("trusted_proxies", "AMTSWEG_TRUSTED_PROXIES"),
     ("login_limit_per_client", "AMTSWEG_LOGIN_LIMIT_PER_CLIENT"),
     ("storage_url", "AMTSWEG_STORAGE_URL"),
+    ("api_requests_per_minute", "AMTSWEG_API_REQUESTS_PER_MINUTE"),
     ("s3_endpoint", "AMTSWEG_S3_ENDPOINT"),
     ("s3_region", "AMTSWEG_S3_REGION"),
     ("s3_access_key_id", "AMTSWEG_S3_ACCESS_KEY_ID"),
@@ -392,6 +412,7 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("operator_address", "AMTSWEG_OPERATOR_ADDRESS"),
     ("operator_email", "AMTSWEG_OPERATOR_EMAIL"),
     ("operator_phone", "AMTSWEG_OPERATOR_PHONE"),
+    ("webhook_retry_secs", "AMTSWEG_WEBHOOK_RETRY_SECS"),
 ];
 
 /// Reads a TOML configuration file into (environment variable, value) pairs. Unknown keys are

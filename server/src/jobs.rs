@@ -37,6 +37,9 @@ pub async fn maintenance(
         if let Err(e) = throttle::purge(&db).await {
             tracing::warn!(error = %e, "purging rate limits failed");
         }
+        if let Err(e) = crate::api::idempotency::purge(&db).await {
+            tracing::warn!(error = %e, "purging API idempotency keys failed");
+        }
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tokio::time::sleep(EVERY) => {}

@@ -1,6 +1,7 @@
 //! Amtsweg server: configuration, HTTP routes, domain logic, database, mail and jobs.
 
 pub mod accounts;
+pub mod api;
 pub mod applications;
 pub mod assets;
 pub mod backoffice;
@@ -12,6 +13,7 @@ pub mod demo;
 pub mod dev;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod jobs;
 pub mod mail;
@@ -25,5 +27,6 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod time;
+pub mod webhooks;
 
 pub use startup::Application;

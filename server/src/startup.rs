@@ -10,7 +10,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -127,6 +128,10 @@ impl Application {
             self.state.clone(),
             stop_rx.clone(),
         ));
+        let webhooks = tokio::spawn(crate::webhooks::worker::run(
+            self.state.clone(),
+            stop_rx.clone(),
+        ));
         let maintenance = tokio::spawn(crate::jobs::maintenance(
             self.state.db.clone(),
             self.sessions.clone(),
@@ -151,6 +156,7 @@ impl Application {
         }
         let _ = maintenance.await;
         let _ = payments.await;
+        let _ = webhooks.await;
         tracing::info!("Amtsweg stopped");
         Ok(())
     }
@@ -175,7 +181,8 @@ pub fn router(state: AppState, sessions: Store) -> Router {
         app = app.merge(crate::dev::router());
     }
     // `Router::layer` wraps outward: the last layer added sees the request first.
-    app.fallback(|| async { crate::error::AppError::NotFound })
+    let web = app
+        .fallback(|| async { crate::error::AppError::NotFound })
         .layer(from_fn(csrf::verify_csrf))
         .layer(from_fn_with_state(state.clone(), origin::check_origin))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
@@ -186,8 +193,27 @@ pub fn router(state: AppState, sessions: Store) -> Router {
         ))
         .layer(CatchPanicLayer::new())
         .layer(from_fn_with_state(state.clone(), headers::error_pages))
-        .layer(session::layer(sessions, &state.config))
-        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        .layer(session::layer(sessions, &state.config));
+    // The API knows neither sessions nor CSRF tokens nor error pages: keys only, and problem
+    // details (see `crate::api`).
+    let api = crate::api::router(state.clone())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(CatchPanicLayer::new());
+    web.merge(api)
+        // Packages, PDFs and images are compressed already: compressing them again costs CPU
+        // and drops Content-Length from the download.
+        .layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Fastest)
+                .compress_when(
+                    DefaultPredicate::new()
+                        .and(NotForContentType::const_new("application/zip"))
+                        .and(NotForContentType::const_new("application/pdf")),
+                ),
+        )
         .layer(from_fn_with_state(state.clone(), headers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -8,7 +8,7 @@ pub mod evidence;
 pub mod retention;
 pub mod routing;
 pub mod submit;
-mod summary_pdf;
+pub(crate) mod summary_pdf;
 
 pub(crate) mod views;
 mod web;

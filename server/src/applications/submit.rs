@@ -186,6 +186,13 @@ pub async fn submit(
             &applicant_name,
         )
         .await?;
+        crate::webhooks::enqueue(
+            &mut tx,
+            &r.postbox_id,
+            crate::webhooks::Event::SubmissionReceived,
+            serde_json::json!({ "case_reference": reference.as_str(), "service_key": key }),
+        )
+        .await?;
     }
     crate::backoffice::cases::event(&mut tx, &case_id, Some(user), "submitted", "", true).await?;
     for (doc, field) in &frozen_docs {

@@ -1,7 +1,7 @@
 //! The submitted application as a PDF letter for the citizen's records: the answers with the
 //! labels of the form version they were given in, the reference number and the authority.
 
-use amtsweg_app::i18n::{t, tf};
+use amtsweg_app::i18n::{t, tf, Lang};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
 use super::{catalog, views};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::Authed;
 use crate::payments::pdf::{self, Letter, SummaryPdf, SummarySection};
@@ -20,19 +21,45 @@ pub async fn pdf(
     Authed(ctx, user): Authed,
     Path(reference): Path<String>,
 ) -> AppResult<Response> {
-    let lang = ctx.lang;
+    let case_id: String =
+        sqlx::query_scalar("SELECT id FROM cases WHERE reference = $1 AND user_id = $2")
+            .bind(&reference)
+            .bind(&user.id)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    let bytes = render(&state.db, &case_id, ctx.lang).await?;
+    let mut resp = Body::from(bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"Antrag-{}.pdf\"",
+        reference.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// The summary of a case, whoever may see it: the caller has checked access. The e-file export
+/// puts the same document into its package that the citizen downloads.
+pub async fn render(db: &Db, case_id: &str, lang: Lang) -> AppResult<Vec<u8>> {
     let row = sqlx::query(
         "SELECT c.service_key, c.version, c.answers, c.submitted_at, a.name, a.street, a.postal_code, a.city,
-                p.given_name, p.family_name, p.street, p.house_number, p.postal_code, p.place
+                p.given_name, p.family_name, p.street, p.house_number, p.postal_code, p.place, c.reference
          FROM cases c LEFT JOIN postboxes b ON b.id = c.postbox_id LEFT JOIN authorities a ON a.id = b.authority_id
          LEFT JOIN profiles p ON p.user_id = c.user_id
-         WHERE c.reference = $1 AND c.user_id = $2",
+         WHERE c.id = $1",
     )
-    .bind(&reference)
-    .bind(&user.id)
-    .fetch_optional(&state.db.pool)
+    .bind(case_id)
+    .fetch_optional(&db.pool)
     .await?
     .ok_or(AppError::NotFound)?;
+    let reference: String = row.try_get(14)?;
     let g = |i: usize| -> String {
         row.try_get::<Option<String>, _>(i)
             .ok()
@@ -45,7 +72,7 @@ pub async fn pdf(
         row.try_get(2)?,
         row.try_get(3)?,
     );
-    let def = catalog::definition(&state.db, &key, version)
+    let def = catalog::definition(db, &key, version)
         .await?
         .ok_or(AppError::NotFound)?;
     let structured: serde_json::Map<String, serde_json::Value> =
@@ -87,22 +114,8 @@ pub async fn pdf(
             .collect(),
         closing: t(lang, "apply.pdf.closing").to_string(),
     };
-    let bytes = tokio::task::spawn_blocking(move || pdf::summary(&doc))
+    tokio::task::spawn_blocking(move || pdf::summary(&doc))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("summary pdf: {e}")))?;
-    let mut resp = Body::from(bytes).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"Antrag-{}.pdf\"",
-        reference.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("summary pdf: {e}")))
 }

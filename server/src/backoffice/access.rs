@@ -186,19 +186,41 @@ pub struct StaffCase {
 /// Loads a case by reference if it lies in one of the user's postboxes; 404 otherwise. The
 /// membership comes with it, from the same query.
 pub async fn staff_case(db: &Db, user_id: &str, reference: &str) -> AppResult<StaffCase> {
-    let row = sqlx::query(
-        "SELECT c.id, c.reference, c.postbox_id, c.user_id, c.service_key, c.version, c.answers, c.state,
-                c.assignee_id, c.applicant_name, c.submitted_at, c.due_at, c.reply_due_at, c.staff_unread,
-                p.name, a.name, m.role
+    let row = sqlx::query(&format!(
+        "{CASE_SELECT}, m.role
          FROM cases c JOIN memberships m ON m.postbox_id = c.postbox_id AND m.user_id = $2
          JOIN postboxes p ON p.id = c.postbox_id JOIN authorities a ON a.id = p.authority_id
-         WHERE c.reference = $1",
-    )
+         WHERE c.reference = $1"
+    ))
     .bind(reference)
     .bind(user_id)
     .fetch_optional(&db.pool)
     .await?
     .ok_or(AppError::NotFound)?;
+    case_from_row(&row)
+}
+
+/// A case of `postbox_id`, as a back-office system acting for the whole postbox sees it (it
+/// acts as a caseworker of that postbox, never as its lead).
+pub async fn postbox_case(db: &Db, postbox_id: &str, reference: &str) -> AppResult<StaffCase> {
+    let row = sqlx::query(&format!(
+        "{CASE_SELECT}, 'caseworker'
+         FROM cases c JOIN postboxes p ON p.id = c.postbox_id JOIN authorities a ON a.id = p.authority_id
+         WHERE c.reference = $1 AND c.postbox_id = $2"
+    ))
+    .bind(reference)
+    .bind(postbox_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    case_from_row(&row)
+}
+
+const CASE_SELECT: &str = "SELECT c.id, c.reference, c.postbox_id, c.user_id, c.service_key, c.version, c.answers, c.state,
+                c.assignee_id, c.applicant_name, c.submitted_at, c.due_at, c.reply_due_at, c.staff_unread,
+                p.name, a.name";
+
+fn case_from_row(row: &sqlx::any::AnyRow) -> AppResult<StaffCase> {
     let postbox_id: String = row.try_get(2)?;
     let role: String = row.try_get(16)?;
     Ok(StaffCase {

@@ -81,7 +81,7 @@ pub async fn send(
     body: &str,
     documents: &[String],
     public_url: &str,
-) -> Result<(), Refused> {
+) -> Result<String, Refused> {
     let mut tx = db.begin_write().await?;
     let (kind, action) = match what {
         Outgoing::Message => ("message", "case.message"),
@@ -146,7 +146,7 @@ pub async fn send(
     audit::record(&mut tx, a.user, a.ip, action, Subject::Case(&case.id), &id).await?;
     notify_citizen(&mut tx, case, public_url).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(id)
 }
 
 /// Forwards the case to another postbox (of this or another authority). The citizen is told
@@ -192,6 +192,13 @@ pub async fn forward(
         .bind(&case.id)
         .execute(&mut *tx)
         .await?;
+    crate::webhooks::enqueue(
+        &mut tx,
+        to_postbox,
+        crate::webhooks::Event::SubmissionReceived,
+        serde_json::json!({ "case_reference": case.reference, "service_key": case.service_key }),
+    )
+    .await?;
     insert_message(
         &mut tx,
         NewMessage {
@@ -261,7 +268,7 @@ pub async fn reply(
     if answered.rows_affected() != 1 {
         return Err(Refused::Answered);
     }
-    insert_message(
+    let reply_id = insert_message(
         &mut tx,
         NewMessage {
             case_id,
@@ -286,6 +293,24 @@ pub async fn reply(
     .execute(&mut *tx)
     .await?;
     event(&mut tx, case_id, Some(citizen), "citizen_replied", "", true).await?;
+    let case = sqlx::query("SELECT reference, postbox_id FROM cases WHERE id = $1")
+        .bind(case_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if let Some(postbox) = case.try_get::<Option<String>, _>(1)? {
+        let data = serde_json::json!({
+            "case_reference": case.try_get::<String, _>(0)?,
+            "message_id": reply_id,
+            "in_reply_to": request_id,
+        });
+        crate::webhooks::enqueue(
+            &mut tx,
+            &postbox,
+            crate::webhooks::Event::CitizenReplied,
+            data,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -61,6 +61,10 @@ pub fn router() -> Router<AppState> {
             "/verwaltung/vorgaenge/{reference}/dokumente/{doc}",
             get(web_actions::download),
         )
+        .route(
+            "/verwaltung/vorgaenge/{reference}/export.zip",
+            get(crate::export::web::download),
+        )
         .merge(
             Router::new()
                 .route(

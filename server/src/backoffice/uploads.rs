@@ -38,6 +38,24 @@ pub async fn store_part(
     limit: u64,
     owner: Option<&str>,
 ) -> AppResult<Result<Stored, Problem>> {
+    let raw_name = part.file_name().unwrap_or("").to_string();
+    store_stream(state, &raw_name, part, accepted, limit, owner).await
+}
+
+/// Stores a file arriving in chunks (a multipart part, or an API attachment) with the same
+/// checks as every upload.
+pub async fn store_stream<S, E>(
+    state: &AppState,
+    raw_name: &str,
+    mut chunks: S,
+    accepted: &[&str],
+    limit: u64,
+    owner: Option<&str>,
+) -> AppResult<Result<Stored, Problem>>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    use futures_util::StreamExt;
     let (used, quota) = match owner {
         Some(uid) => {
             let used: Option<i64> =
@@ -53,7 +71,6 @@ pub async fn store_part(
         }
         None => (0, i64::MAX),
     };
-    let raw_name = part.file_name().unwrap_or("").to_string();
     let mut upload = state
         .storage
         .begin()
@@ -65,11 +82,11 @@ pub async fn store_part(
     let mut head: Vec<u8> = Vec::new();
     let mut scan = PdfScriptScan::default();
     loop {
-        let chunk = match part.chunk().await {
-            Ok(Some(c)) => c,
-            Ok(None) => break,
+        let chunk = match chunks.next().await {
+            Some(Ok(c)) => c,
+            None => break,
             // The body limit cut the stream off: the file was too large.
-            Err(_) => return Ok(Err(Problem::TooLarge)),
+            Some(Err(_)) => return Ok(Err(Problem::TooLarge)),
         };
         size += chunk.len() as u64;
         if size > limit {
@@ -114,7 +131,7 @@ pub async fn store_part(
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let doc_id = uuid::Uuid::new_v4().to_string();
-    let name = clean_name(&raw_name, kind);
+    let name = clean_name(raw_name, kind);
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let inserted = sqlx::query(
         "INSERT INTO documents (id, user_id, storage_key, file_name, content_type, size, sha256, created_at)

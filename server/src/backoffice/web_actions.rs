@@ -341,7 +341,7 @@ pub async fn send(
     )
     .await
     {
-        Ok(()) => {
+        Ok(_) => {
             state.mail_wakeup.notify_one();
             Ok(done(&case, "sent"))
         }

@@ -180,9 +180,12 @@ pub async fn settle(
     for b in booked {
         *per_notice.entry(b.notice_id.as_str()).or_default() += b.amount.0;
     }
+    let amounts = per_notice.clone();
     let sums: Vec<(&str, i64)> = per_notice.into_iter().collect();
     // Every notice the money went to: paid now, partly paid or paid for a second time.
     let mut touched: Vec<String> = Vec::new();
+    // Those of them that reached their total with this money, for `fee.paid`.
+    let mut newly_paid: Vec<String> = Vec::new();
     for chunk in sums.chunks(CHUNK) {
         let mut p = Placeholders::for_connection(conn);
         let values = p.rows(chunk.len(), 2);
@@ -194,7 +197,7 @@ pub async fn settle(
                  closed_at = CASE WHEN state = 'open' AND paid_cents + (SELECT amount FROM v WHERE v.id = fee_notices.id) >= total_cents
                               THEN {now} ELSE closed_at END,
                  paid_cents = paid_cents + (SELECT amount FROM v WHERE v.id = fee_notices.id)
-             WHERE id IN (SELECT id FROM v) RETURNING id",
+             WHERE id IN (SELECT id FROM v) RETURNING id, state, paid_cents, total_cents",
             now = p.one()
         );
         let mut q = sqlx::query(&sql);
@@ -202,9 +205,15 @@ pub async fn settle(
             q = q.bind(id.to_string()).bind(*amount);
         }
         for r in q.bind(now).fetch_all(&mut *conn).await? {
-            touched.push(r.try_get(0)?);
+            let id: String = r.try_get(0)?;
+            let before = r.try_get::<i64, _>(2)? - amounts.get(id.as_str()).copied().unwrap_or(0);
+            if r.try_get::<String, _>(1)? == "paid" && before < r.try_get::<i64, _>(3)? {
+                newly_paid.push(id.clone());
+            }
+            touched.push(id);
         }
     }
+    crate::webhooks::fees_paid(conn, &newly_paid).await?;
     // Audit and timeline, one row per payment.
     for chunk in booked.chunks(CHUNK) {
         let sql = format!(

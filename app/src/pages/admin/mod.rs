@@ -3,6 +3,7 @@
 //! lookup, services and their versions, unrouted cases and the audit log. Handlers pass plain
 //! data; every page links back to the overview.
 
+mod api_keys;
 mod audit;
 mod authorities;
 mod payee;
@@ -11,7 +12,9 @@ mod rules;
 mod services;
 mod staff;
 mod unrouted;
+mod webhooks;
 
+pub use api_keys::{api_keys, ApiKeyRow, ApiKeysView};
 pub use audit::{audit_log, AuditRow, AuditView};
 pub use authorities::{authorities, authority, authority_form, AuthorityDetail, AuthorityRow};
 pub use payee::{fee_template_form, payee_form, FeeTemplateSummary, PayeeAccount, PayeeSummary};
@@ -20,6 +23,9 @@ pub use rules::{lookup, rules, LookupResult, LookupView, RuleRow, RulesView};
 pub use services::{import, services, ServiceRow, VersionRow};
 pub use staff::{staff, staff_form, StaffRow};
 pub use unrouted::{route, unrouted, RouteView, UnroutedRow};
+pub use webhooks::{
+    webhook_deliveries, webhooks, DeliveriesView, DeliveryRow, WebhookRow, WebhooksView,
+};
 
 use leptos::prelude::*;
 

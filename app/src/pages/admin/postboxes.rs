@@ -167,6 +167,8 @@ pub fn postbox(
                 {tr("admin.postboxes.edit")}<span class="aw-sr-only">{format!(" {}", p.name)}</span>
             </a></p>
             {fee_template_section(&base, &p.name, p.fee_template)}
+            {super::webhooks::webhooks_section(&base, &p.name)}
+            {super::api_keys::api_keys_section(&base, &p.name)}
             <h2 class="kern-heading-medium">{tr("admin.members.title")}</h2>
             {if empty {
                 view! { <p>{tr("admin.members.none")}</p> }.into_any()

@@ -92,6 +92,10 @@ pub fn case_page(ctx: &PageCtx, v: CaseView) -> String {
                     </form>
                 })}
             </div>
+            <p>
+                <a class="kern-link" href=format!("{base}/export.zip")>{tr("export.link")}</a>
+                <br/><span class="aw-muted">{tr("export.hint")}</span>
+            </p>
 
             <h2 id="antworten">{tr("bo.case.answers")}</h2>
             {v.sections.into_iter().map(|s| {

@@ -3,6 +3,7 @@
 //! cases and the audit log (view, export). Every change is audited in the transaction that
 //! makes it; administrators only, everyone else gets 404.
 
+mod api_keys;
 mod audit_log;
 mod authorities;
 mod fee_template;
@@ -13,6 +14,7 @@ mod rules;
 mod services;
 mod staff;
 mod unrouted;
+mod webhooks;
 
 use amtsweg_app::i18n::Lang;
 use amtsweg_app::pages::admin;
@@ -54,6 +56,14 @@ pub fn router() -> Router<AppState> {
             get(postboxes::new_page).post(postboxes::create),
         )
         .route(&format!("{A}/postfaecher/{{id}}"), get(postboxes::detail))
+        .route(
+            &format!("{A}/postfaecher/{{id}}/api-schluessel"),
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(
+            &format!("{A}/postfaecher/{{id}}/api-schluessel/{{key}}/widerrufen"),
+            post(api_keys::revoke),
+        )
         .route(
             &format!("{A}/postfaecher/{{id}}/bearbeiten"),
             get(postboxes::edit_page).post(postboxes::update),
@@ -101,6 +111,26 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{A}/unzugeordnet/{{reference}}"),
             get(unrouted::page).post(unrouted::route),
+        )
+        .route(
+            &format!("{A}/postfaecher/{{id}}/webhooks"),
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            &format!("{A}/postfaecher/{{id}}/webhooks/{{endpoint}}"),
+            get(webhooks::deliveries),
+        )
+        .route(
+            &format!("{A}/postfaecher/{{id}}/webhooks/{{endpoint}}/aktivieren"),
+            post(webhooks::enable),
+        )
+        .route(
+            &format!("{A}/postfaecher/{{id}}/webhooks/{{endpoint}}/deaktivieren"),
+            post(webhooks::disable),
+        )
+        .route(
+            &format!("{A}/postfaecher/{{id}}/webhooks/{{endpoint}}/loeschen"),
+            post(webhooks::delete),
         )
         .route(&format!("{A}/protokoll"), get(audit_log::page))
         .route(&format!("{A}/protokoll.csv"), get(audit_log::export))
@@ -243,4 +273,25 @@ async fn service_options(db: &Db, lang: Lang) -> sqlx::Result<Vec<(String, Strin
             Ok((key.clone(), format!("{title} ({key})")))
         })
         .collect()
+}
+
+/// "Authority – postbox", above the heading of a postbox's pages; 404 for a postbox that does
+/// not exist.
+pub(super) async fn postbox_preline(state: &AppState, postbox: &str) -> AppResult<String> {
+    let r = sqlx::query(
+        "SELECT a.name, p.name FROM postboxes p JOIN authorities a ON a.id = p.authority_id WHERE p.id = $1",
+    )
+    .bind(postbox)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or(crate::error::AppError::NotFound)?;
+    Ok(format!(
+        "{} – {}",
+        r.try_get::<String, _>(0)?,
+        r.try_get::<String, _>(1)?
+    ))
+}
+
+pub(super) fn session_err(e: tower_sessions::session::Error) -> crate::error::AppError {
+    crate::error::AppError::Internal(anyhow::anyhow!("session store: {e}"))
 }

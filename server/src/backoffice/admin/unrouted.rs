@@ -195,6 +195,13 @@ pub async fn route(
         &c.applicant_name,
     )
     .await?;
+    crate::webhooks::enqueue(
+        &mut tx,
+        &f.postbox,
+        crate::webhooks::Event::SubmissionReceived,
+        serde_json::json!({ "case_reference": c.reference, "service_key": c.service_key }),
+    )
+    .await?;
     sqlx::query(
         "UPDATE admin_alerts SET resolved_at = $1
          WHERE kind = 'case_unrouted' AND subject_id = $2 AND resolved_at IS NULL",
