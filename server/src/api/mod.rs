@@ -40,6 +40,7 @@ use crate::state::AppState;
         license(name = "EUPL-1.2"),
     ),
     modifiers(&KeyScheme),
+    components(schemas(problem::Problem, problem::FieldProblem)),
     tags(
         (name = "cases", description = "Cases of the key's postbox"),
         (name = "fees", description = "Fee notices"),
