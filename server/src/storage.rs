@@ -218,16 +218,6 @@ impl Storage {
         }
     }
 
-    /// Reads a whole stored file (only for small generated documents, such as fee notices).
-    pub async fn read(&self, key: &str) -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut stream = self.open(key).await?;
-        while let Some(chunk) = stream.next().await {
-            out.extend_from_slice(&chunk?);
-        }
-        Ok(out)
-    }
-
     pub async fn delete(&self, key: &str) -> std::io::Result<()> {
         match &self.backend {
             Backend::Local(root) => match Self::path_of(root, key) {
@@ -397,6 +387,15 @@ mod tests {
         dir
     }
 
+    async fn read(storage: &Storage, key: &str) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut stream = storage.open(key).await?;
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+
     async fn store(storage: &Storage, content: &[u8]) -> String {
         let mut up = storage.begin().await.unwrap();
         for chunk in content.chunks(100_000) {
@@ -415,8 +414,8 @@ mod tests {
         for storage in stores(&dir) {
             let small = store(&storage, b"%PDF-1.7 small").await;
             let large = store(&storage, &big).await;
-            assert_eq!(storage.read(&small).await.unwrap(), b"%PDF-1.7 small");
-            assert_eq!(storage.read(&large).await.unwrap(), big);
+            assert_eq!(read(&storage, &small).await.unwrap(), b"%PDF-1.7 small");
+            assert_eq!(read(&storage, &large).await.unwrap(), big);
             let mut keys = storage.keys().await.unwrap();
             keys.sort();
             let mut want = vec![small.clone(), large.clone()];

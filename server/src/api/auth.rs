@@ -27,6 +27,7 @@ pub struct ApiKey {
     /// The key as the author of timeline events, messages and audit entries.
     pub actor: User,
     pub ip: String,
+    last_used_at: Option<i64>,
 }
 
 impl ApiKey {
@@ -80,16 +81,8 @@ async fn lookup(state: &AppState, token: &str, ip: String) -> ApiResult<Option<A
     let id: String = r.try_get(0)?;
     let name: String = r.try_get(2)?;
     let prefix: String = r.try_get(3)?;
-    let last_used: Option<i64> = r.try_get(5)?;
-    // Recorded at most once a minute: enough to see which keys are in use.
-    if last_used.is_none_or(|t| now_ms() - t > 60_000) {
-        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(&id)
-            .execute(&state.db.pool)
-            .await?;
-    }
     Ok(Some(ApiKey {
+        last_used_at: r.try_get(5)?,
         actor: User {
             id: format!("api-key:{id}"),
             email: format!("API {name} ({prefix})"),
@@ -137,8 +130,18 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
     resp
 }
 
+/// The audit entry of a call, and when the key was last used (at most once a minute: enough to
+/// see which keys are in use), in the one write the call costs after its answer.
 async fn record(state: &AppState, key: &ApiKey, detail: &str) -> sqlx::Result<()> {
     let mut tx = state.db.begin_write().await?;
+    let now = now_ms();
+    if key.last_used_at.is_none_or(|t| now - t > 60_000) {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&key.id)
+            .execute(&mut *tx)
+            .await?;
+    }
     audit::record(
         &mut tx,
         &key.actor,

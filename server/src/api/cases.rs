@@ -275,16 +275,21 @@ pub async fn get(
     Path(reference): Path<String>,
 ) -> ApiResult<Json<CaseDetail>> {
     key.require(Scope::Read)?;
-    let row = case_row(&state, &key, &reference).await?;
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS}, c.answers, s.title_de FROM cases c
+         JOIN services s ON s.service_key = c.service_key
+         WHERE c.reference = $1 AND c.postbox_id = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(&reference)
+        .bind(&key.postbox_id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let case = summary(&row)?;
     let case_id: String = row.try_get(10)?;
-    let detail: (String, String) = sqlx::query_as(
-        "SELECT c.answers, s.title_de FROM cases c JOIN services s ON s.service_key = c.service_key WHERE c.id = $1",
-    )
-    .bind(&case_id)
-    .fetch_one(&state.db.pool)
-    .await?;
-    let answers = serde_json::from_str(&detail.0).map_err(ApiError::internal)?;
+    let answers =
+        serde_json::from_str(&row.try_get::<String, _>(11)?).map_err(ApiError::internal)?;
     let files = sqlx::query(
         "SELECT d.id, d.file_name, d.content_type, d.size, d.sha256, cd.field_id
          FROM case_documents cd JOIN documents d ON d.id = cd.document_id
@@ -333,7 +338,7 @@ pub async fn get(
     .collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(CaseDetail {
         case,
-        service_title: detail.1,
+        service_title: row.try_get(12)?,
         answers,
         files,
         messages,

@@ -15,12 +15,14 @@ use super::{rfc3339, ApiJson};
 use crate::backoffice::cases::Actor;
 use crate::domain::{is_plain_text, Money};
 use crate::payments::issue;
-use crate::payments::notices::{self, FeeRefused, Notice, NoticeInput, NoticeState};
+use crate::payments::notices::{
+    self, FeeRefused, Notice, NoticeInput, NoticeState, MAX_LEGAL_BASIS, MAX_REASON, MAX_REMEDY,
+    MAX_TOTAL_CENTS,
+};
 use crate::state::AppState;
 
-/// As on the form: six lines, and no more than a GiroCode can carry.
-const MAX_ITEMS: usize = 6;
-const MAX_TOTAL: i64 = 99_999_999_999;
+/// As many lines as the form has.
+const MAX_ITEMS: usize = amtsweg_app::pages::fees::ITEM_ROWS;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -123,7 +125,7 @@ fn read(
                 "Text of 1 to 200 characters.",
             ));
         }
-        if it.amount_cents <= 0 || it.amount_cents > MAX_TOTAL {
+        if it.amount_cents <= 0 || it.amount_cents > MAX_TOTAL_CENTS {
             problems.push(problem(&format!("items[{i}].amount_cents"), "More than 0."));
         }
         items.push((label, Money(it.amount_cents)));
@@ -132,7 +134,7 @@ fn read(
         .iter()
         .map(|(_, m)| m.0)
         .fold(0i64, i64::saturating_add)
-        > MAX_TOTAL
+        > MAX_TOTAL_CENTS
     {
         problems.push(problem("items", "The total is too large."));
     }
@@ -142,7 +144,7 @@ fn read(
         None => Some(today + time::Duration::days(default_due_days)),
         Some(d) => time::Date::parse(d.trim(), &fmt)
             .ok()
-            .filter(|d| *d >= today && *d <= today + time::Duration::days(366)),
+            .filter(|d| notices::due_date_allowed(*d, today)),
     };
     if due_date.is_none() {
         problems.push(problem(
@@ -151,7 +153,7 @@ fn read(
         ));
     }
     let legal_basis = req.legal_basis.trim().to_string();
-    if legal_basis.is_empty() || !is_plain_text(&legal_basis, 2000) {
+    if legal_basis.is_empty() || !is_plain_text(&legal_basis, MAX_LEGAL_BASIS) {
         problems.push(problem("legal_basis", "Text of 1 to 2,000 characters."));
     }
     let remedy = req
@@ -161,7 +163,7 @@ fn read(
         .trim()
         .replace("\r\n", "\n");
     if remedy.is_empty()
-        || remedy.chars().count() > 5000
+        || remedy.chars().count() > MAX_REMEDY
         || remedy.chars().any(|c| c.is_control() && c != '\n')
     {
         problems.push(problem(
@@ -248,17 +250,15 @@ pub async fn cancel(
     key.require(Scope::Fees)?;
     let reason = req.reason.trim().replace("\r\n", "\n");
     if reason.is_empty()
-        || reason.chars().count() > 2000
+        || reason.chars().count() > MAX_REASON
         || reason.chars().any(|c| c.is_control() && c != '\n')
     {
         return Err(ApiError::field("reason", "Text of 1 to 2,000 characters."));
     }
     let number: i64 = number.parse().map_err(|_| ApiError::not_found())?;
     let case = staff_case(&state, &key, &reference).await?;
-    let notice = notices::for_case(&state.db, &case.id)
+    let notice = notices::by_number(&state.db, &case.id, number)
         .await?
-        .into_iter()
-        .find(|n| n.number == number)
         .ok_or_else(ApiError::not_found)?;
     let actor = Actor {
         user: &key.actor,

@@ -128,6 +128,19 @@ pub fn payment_reference(case_reference: &str, number: i64) -> Option<CreditorRe
     CreditorReference::from_payload(&format!("{compact}{number:02}"))
 }
 
+/// What a notice may say, the same from the form and from the API. The total is what a
+/// GiroCode can carry (999,999,999.99 EUR).
+pub const MAX_TOTAL_CENTS: i64 = 99_999_999_999;
+pub const MAX_LEGAL_BASIS: usize = 2000;
+pub const MAX_REMEDY: usize = 5000;
+/// Of a cancellation's reason, which the citizen reads.
+pub const MAX_REASON: usize = 2000;
+
+/// A due date from today to a year ahead.
+pub fn due_date_allowed(due: time::Date, today: time::Date) -> bool {
+    due >= today && due <= today + time::Duration::days(366)
+}
+
 const NOTICE_COLUMNS: &str =
     "n.id, n.case_id, c.reference, c.user_id, n.authority_id, n.number, n.payment_reference,
      n.state, n.total_cents, n.paid_cents, n.due_date, n.legal_basis, n.remedy, n.payee_name,
@@ -203,6 +216,14 @@ pub async fn for_case(db: &Db, case_id: &str) -> sqlx::Result<Vec<Notice>> {
 
 pub async fn for_citizen(db: &Db, user_id: &str) -> sqlx::Result<Vec<Notice>> {
     query(db, "c.user_id = $1", user_id).await
+}
+
+/// Notice `number` of a case.
+pub async fn by_number(db: &Db, case_id: &str, number: i64) -> sqlx::Result<Option<Notice>> {
+    Ok(for_case(db, case_id)
+        .await?
+        .into_iter()
+        .find(|n| n.number == number))
 }
 
 pub async fn by_id(db: &Db, id: &str) -> sqlx::Result<Option<Notice>> {

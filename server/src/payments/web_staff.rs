@@ -21,9 +21,6 @@ use crate::http::ctx::{private_html, see_other};
 use crate::state::AppState;
 use crate::time::format_ms;
 
-/// Largest total an EPC QR code can carry.
-const MAX_TOTAL: i64 = 99_999_999_999;
-
 /// How a notice's state reads in lists, for staff and citizens alike.
 pub fn state_tag(lang: Lang, n: &Notice, today: &str) -> (TagKind, String) {
     let (kind, key) = match n.state {
@@ -69,10 +66,8 @@ pub struct NewParams {
 
 async fn notice_by_number(state: &AppState, case: &StaffCase, number: &str) -> AppResult<Notice> {
     let number: i64 = number.parse().map_err(|_| AppError::NotFound)?;
-    notices::for_case(&state.db, &case.id)
+    notices::by_number(&state.db, &case.id, number)
         .await?
-        .into_iter()
-        .find(|n| n.number == number)
         .ok_or(AppError::NotFound)
 }
 
@@ -179,7 +174,7 @@ fn read_form(lang: Lang, raw: &HashMap<String, String>) -> (FormState, Option<No
         } else if !is_plain_text(&label, 200) {
             f.add_error(lang, &ln, "fees.form.err_text");
         }
-        match Money::parse(&amount).filter(|m| m.0 > 0 && m.0 <= MAX_TOTAL) {
+        match Money::parse(&amount).filter(|m| m.0 > 0 && m.0 <= notices::MAX_TOTAL_CENTS) {
             Some(m) => items.push((label, m)),
             None => f.add_error(lang, &an, "fees.form.err_item_amount"),
         }
@@ -188,27 +183,27 @@ fn read_form(lang: Lang, raw: &HashMap<String, String>) -> (FormState, Option<No
         f.add_error(lang, "item_label_0", "fees.form.err_no_items");
     }
     let total: i64 = items.iter().map(|(_, m)| m.0).sum();
-    if total > MAX_TOTAL {
+    if total > notices::MAX_TOTAL_CENTS {
         f.add_error(lang, "item_amount_0", "fees.form.err_total");
     }
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     let today = time::OffsetDateTime::now_utc().date();
     let due = time::Date::parse(f.value("due_date").trim(), &fmt)
         .ok()
-        .filter(|d| *d >= today && *d <= today + time::Duration::days(366));
+        .filter(|d| notices::due_date_allowed(*d, today));
     if due.is_none() {
         f.add_error(lang, "due_date", "fees.form.err_due");
     }
     let legal_basis = f.value("legal_basis").trim().to_string();
     if legal_basis.is_empty() {
         f.add_error(lang, "legal_basis", "fees.form.err_legal_basis");
-    } else if legal_basis.chars().count() > 2000 {
+    } else if legal_basis.chars().count() > notices::MAX_LEGAL_BASIS {
         f.add_error(lang, "legal_basis", "fees.form.err_text");
     }
     let remedy = f.value("remedy").trim().replace("\r\n", "\n");
     if remedy.is_empty() {
         f.add_error(lang, "remedy", "fees.form.err_remedy");
-    } else if remedy.chars().count() > 5000 {
+    } else if remedy.chars().count() > notices::MAX_REMEDY {
         f.add_error(lang, "remedy", "fees.form.err_text");
     }
     let input = match (due, f.is_valid()) {
@@ -399,7 +394,7 @@ pub async fn cancel(
     f.values.insert("reason".into(), form.reason.clone());
     if reason.is_empty() {
         f.add_error(lang, "reason", "fees.notice.err_reason");
-    } else if reason.chars().count() > 2000 {
+    } else if reason.chars().count() > notices::MAX_REASON {
         f.add_error(lang, "reason", "fees.form.err_text");
     }
     if f.is_valid() {
