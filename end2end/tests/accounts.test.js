@@ -1,9 +1,12 @@
 // Account flows in a browser without JavaScript, at desktop and at phone size: register,
 // verify, log in, profile with an ambiguous postal code, change password (the other session
-// ends), change email, export, log out, reset password, delete. axe checks every page visited.
+// ends), change email, export, log out, reset password, delete; two-factor authentication
+// (set up, log in with a code and with a recovery code, switch off). axe checks every page
+// visited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, newPage, expectAccessible, screenshot, mailTo, linkIn } from './harness.js';
+import { enterCode } from './steps.js';
 
 let app;
 before(async () => { app = await startServer(); });
@@ -147,3 +150,56 @@ for (const size of ['desktop', 'phone']) {
     await context.close();
   });
 }
+
+test('two-factor authentication of a citizen', async () => {
+  const email = 'zwei.faktor@example.org';
+  const { context, page } = await newPage(app, 'desktop');
+  await page.goto(app.base + '/registrieren');
+  await page.fill('#email', email);
+  await page.fill('#password', PW);
+  await page.fill('#password_confirm', PW);
+  await submit(page);
+  await page.goto(app.base + linkIn(await mailTo(app, email, 1), '/konto/bestaetigen/'));
+  await submit(page);
+  await login(page, email, PW);
+  assert.equal(new URL(page.url()).pathname, '/konto');
+
+  // Set up: QR code and the key typed out, confirmed with a current code.
+  await visit(page, '/konto/zwei-faktor', 'zwei-faktor aus');
+  await Promise.all([page.waitForNavigation(), page.click('main a[href="/konto/zwei-faktor/einrichten"]')]);
+  await expectAccessible(page, 'zwei-faktor einrichten');
+  await screenshot(page, 'two-factor-enrol');
+  assert.equal(await page.locator('main .aw-qr svg').count(), 1, 'QR code as inline SVG');
+  const secret = (await page.locator('main dd.kern-description-list-item__value').first().textContent()).trim();
+  assert.match(secret, /^[A-Z2-7]{4}( [A-Z2-7]{4})+$/);
+  await enterCode(page, secret);
+  assert.equal(new URL(page.url()).pathname, '/konto/zwei-faktor/wiederherstellungscodes');
+  const codes = await page.$$eval('.aw-recovery-codes code', (els) => els.map((e) => e.textContent));
+  assert.equal(codes.length, 10);
+  await expectAccessible(page, 'wiederherstellungscodes');
+  await screenshot(page, 'two-factor-recovery-codes');
+  await Promise.all([page.waitForNavigation(), page.click('main a.kern-btn')]);
+  assert.match(await page.textContent('[role=status]'), /eingeschaltet/);
+
+  // Log in again: password, then the code.
+  await Promise.all([page.waitForNavigation(), page.click('header form[action="/abmelden"] button')]);
+  await login(page, email, PW);
+  assert.equal(new URL(page.url()).pathname, '/anmelden/sicherheitscode');
+  await expectAccessible(page, 'sicherheitscode');
+  await enterCode(page, secret);
+  assert.equal(new URL(page.url()).pathname, '/konto');
+
+  // And with a recovery code instead.
+  await Promise.all([page.waitForNavigation(), page.click('header form[action="/abmelden"] button')]);
+  await login(page, email, PW);
+  await page.fill('#code', codes[0]);
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/konto');
+
+  // The confirmation of identity, and switching it off.
+  await visit(page, '/konto/identitaet-bestaetigen?next=%2Fkonto%2Fpasswort', 'identitaet bestaetigen');
+  await page.goto(app.base + '/konto/zwei-faktor');
+  await Promise.all([page.waitForNavigation(), page.click('main form[action="/konto/zwei-faktor/ausschalten"] button')]);
+  assert.match(await page.textContent('[role=status]'), /ausgeschaltet/);
+  await context.close();
+});

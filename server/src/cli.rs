@@ -1,4 +1,5 @@
-//! Command line: `serve` (default), `migrate`, `user create`, `demo`, `mail status`.
+//! Command line: `serve` (default), `migrate`, `user create`, `user reset-mfa`, `demo`,
+//! `mail status`, `backup`, `restore`, `storage clean` and the rest listed in the README.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -84,6 +85,39 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Consistent copy of the SQLite database and the stored files into a new directory,
+    /// while the server runs, with a manifest of SHA-256 checksums. PostgreSQL: see README.
+    Backup {
+        /// Directory to write to; must not exist or be empty.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (checks every checksum first; never
+    /// overwrites a database).
+    Restore {
+        /// Directory written by `amtsweg backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Stored files: clean-up after crashes.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Delete files no database row refers to and stale staging files, both older than the
+    /// grace period; count rows whose file is missing (they are kept). Safe while serving.
+    Clean {
+        /// Only count what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave files younger than this alone (an upload may still be writing its row).
+        #[arg(long, default_value_t = 60)]
+        grace_minutes: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,6 +131,15 @@ enum SeedCommand {
         /// Assign about a third of the open cases to this account (its mail address).
         #[arg(long)]
         assignee: Option<String>,
+    },
+    /// Copies of one complete draft (same account, service and answers), ready to submit, with
+    /// the ids `seed-draft-0`, `seed-draft-1` …: submissions for a load generator.
+    Drafts {
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Id of the draft to copy (filled in through the form beforehand).
+        #[arg(long)]
+        like: String,
     },
 }
 
@@ -117,6 +160,13 @@ enum UserCommand {
         /// Do not send the "account created" mail.
         #[arg(long)]
         no_mail: bool,
+    },
+    /// Remove an account's second factor (lost phone, no recovery code left) and end its
+    /// sessions; a staff account sets up a new one at its next login. Audited.
+    ResetMfa {
+        /// Mail address of the account.
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -151,6 +201,17 @@ enum ServiceCommand {
         /// Version to print.
         #[arg(long)]
         version: Option<u32>,
+    },
+    /// Show or set how many days after closing a case of the service is deleted.
+    Retention {
+        /// 14-digit service key.
+        key: String,
+        /// The service's own period in days.
+        #[arg(long, conflicts_with = "default")]
+        days: Option<i64>,
+        /// Use the deployment's default (AMTSWEG_CASE_RETENTION_DAYS) again.
+        #[arg(long)]
+        default: bool,
     },
 }
 
@@ -276,6 +337,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} account {email}", role.as_str());
             Ok(())
         }
+        Command::User {
+            command: UserCommand::ResetMfa { email },
+        } => {
+            let email =
+                Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e} mail address"))?;
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(&db.pool)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account {email}"))?;
+            let user = crate::accounts::auth::load_user(&db, &id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no account {email}"))?;
+            let removed = crate::accounts::mfa::remove(
+                &db,
+                &user,
+                "",
+                crate::accounts::mfa::Removal::ByCommandLine,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if removed {
+                println!("second factor of {email} removed; its sessions have ended");
+            } else {
+                println!("{email} has no second factor; nothing changed");
+            }
+            Ok(())
+        }
         Command::Seed {
             command:
                 SeedCommand::Cases {
@@ -304,6 +396,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Seed {
+            command: SeedCommand::Drafts { count, like },
+        } => {
+            let db = Db::connect(&config.database_url(), 2).await?;
+            db.migrate().await?;
+            let n = crate::seed::drafts(&db, &like, count).await?;
+            println!(
+                "{n} copies of draft {like} seeded (seed-draft-0 … seed-draft-{})",
+                n.saturating_sub(1)
+            );
+            Ok(())
+        }
         Command::Demo { serve: then_serve } => {
             let db = Db::connect(&config.database_url(), 2).await?;
             db.migrate().await?;
@@ -312,6 +416,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for (email, role) in crate::demo::ACCOUNTS {
                 println!("  {role:<10} {email}  password: {}", crate::demo::PASSWORD);
             }
+            println!(
+                "staff accounts have two-factor login; add this key to an authenticator app: {}",
+                crate::demo::TOTP_SECRET
+            );
             drop(db);
             if then_serve {
                 serve(config).await
@@ -344,6 +452,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => anyhow::bail!("no definition for service {key}"),
             }
         }
+        Command::Service {
+            command: ServiceCommand::Retention { key, days, default },
+        } => crate::retention::command(&config, &key, days, default).await,
+        Command::Backup { to } => crate::backup::command_backup(&config, &to).await,
+        Command::Restore { from } => crate::backup::command_restore(&config, &from).await,
         Command::ApiKey {
             command:
                 ApiKeyCommand::Create {
@@ -446,6 +559,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             for (when, message) in crate::mail::outbox::open_alerts(&db).await? {
                 println!("ALERT {} {message}", crate::time::format_ms(when));
+            }
+            Ok(())
+        }
+        Command::Storage {
+            command:
+                StorageCommand::Clean {
+                    dry_run,
+                    grace_minutes,
+                },
+        } => {
+            let db = Db::connect(&config.database_url(), 2).await?;
+            let storage = config.storage()?;
+            let grace = std::time::Duration::from_secs(grace_minutes * 60);
+            let r = crate::storage_clean::run(&db, &storage, grace, dry_run).await?;
+            let done = if dry_run { "to delete" } else { "deleted" };
+            println!("files in storage        {}", r.stored);
+            println!("referenced by a row     {}", r.referenced);
+            println!("orphaned files          {} {done}", r.orphans);
+            println!("unreferenced, recent    {} kept", r.recent);
+            println!("stale staging files     {} {done}", r.staging);
+            println!("rows with missing file  {}", r.missing);
+            if r.failed > 0 {
+                anyhow::bail!("{} orphaned files could not be deleted", r.failed);
             }
             Ok(())
         }

@@ -99,6 +99,16 @@ pub struct Config {
     )]
     pub mail_timeout_secs: u64,
 
+    /// Seconds before an undelivered mail is tried again; each further retry waits twice as
+    /// long, up to one hour.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_MAIL_RETRY_SECS",
+        default_value_t = 30
+    )]
+    pub mail_retry_secs: u64,
+
     /// Hours after which an undeliverable mail is given up and reported to administrators.
     #[arg(
         long,
@@ -151,6 +161,17 @@ pub struct Config {
         default_value_t = 12
     )]
     pub session_max_hours: u64,
+
+    /// Seconds for which an entered password (and second-factor code) counts as recent:
+    /// changing password, address or second factor, and the administration of accounts,
+    /// roles, API keys and webhooks ask for it again after that.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_REAUTH_SECONDS",
+        default_value_t = 600
+    )]
+    pub reauth_seconds: u64,
 
     /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated IP addresses).
     /// Without them the client address is the socket's, so a forged header gains nothing.
@@ -244,6 +265,18 @@ pub struct Config {
         default_value_t = 7
     )]
     pub draft_reminder_days: i64,
+
+    /// Days after a case was decided or closed until it is deleted with its messages, files
+    /// and fee notices, unless its service sets its own period (administration, or
+    /// `amtsweg service retention`). The portal is not the authority's record: cases belong in
+    /// the e-file, which keeps them as long as the law requires.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_CASE_RETENTION_DAYS",
+        default_value_t = 730
+    )]
+    pub case_retention_days: i64,
 
     /// Seconds a request may take before it is answered with an error.
     #[arg(
@@ -353,6 +386,17 @@ impl Config {
                 self.public_url
             ));
         }
+        if !crate::retention::DAYS.contains(&self.case_retention_days) {
+            return Err(format!(
+                "AMTSWEG_CASE_RETENTION_DAYS must be between {} and {} days, got {}",
+                crate::retention::DAYS.start(),
+                crate::retention::DAYS.end(),
+                self.case_retention_days
+            ));
+        }
+        if self.draft_retention_days < 1 || self.draft_reminder_days < 0 {
+            return Err("AMTSWEG_DRAFT_RETENTION_DAYS must be at least 1 and AMTSWEG_DRAFT_REMINDER_DAYS at least 0".into());
+        }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(format!(
                 "AMTSWEG_MAIL_FROM is not a mail address: {:?}",
@@ -387,11 +431,13 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("smtp_url", "AMTSWEG_SMTP_URL"),
     ("mail_from", "AMTSWEG_MAIL_FROM"),
     ("mail_timeout_secs", "AMTSWEG_MAIL_TIMEOUT_SECS"),
+    ("mail_retry_secs", "AMTSWEG_MAIL_RETRY_SECS"),
     ("mail_give_up_hours", "AMTSWEG_MAIL_GIVE_UP_HOURS"),
     ("log_format", "AMTSWEG_LOG_FORMAT"),
     ("request_timeout_secs", "AMTSWEG_REQUEST_TIMEOUT_SECS"),
     ("session_idle_minutes", "AMTSWEG_SESSION_IDLE_MINUTES"),
     ("session_max_hours", "AMTSWEG_SESSION_MAX_HOURS"),
+    ("reauth_seconds", "AMTSWEG_REAUTH_SECONDS"),
     ("trusted_proxies", "AMTSWEG_TRUSTED_PROXIES"),
     ("login_limit_per_client", "AMTSWEG_LOGIN_LIMIT_PER_CLIENT"),
     ("storage_url", "AMTSWEG_STORAGE_URL"),
@@ -403,6 +449,7 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("max_upload_mb", "AMTSWEG_MAX_UPLOAD_MB"),
     ("draft_retention_days", "AMTSWEG_DRAFT_RETENTION_DAYS"),
     ("draft_reminder_days", "AMTSWEG_DRAFT_REMINDER_DAYS"),
+    ("case_retention_days", "AMTSWEG_CASE_RETENTION_DAYS"),
     (
         "max_files_per_application",
         "AMTSWEG_MAX_FILES_PER_APPLICATION",

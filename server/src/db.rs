@@ -17,6 +17,11 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// How long a request waits for a database connection. Long enough to ride out a restart of
+/// PostgreSQL (a second or two), short enough that the visitor of a database that stays away
+/// soon gets the "try again shortly" page, well inside the request timeout.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -102,7 +107,7 @@ impl Db {
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // A ping before every query doubled the round trips of each request; a broken
             // connection shows up on its next use instead and is replaced by the pool.
             .test_before_acquire(false)
@@ -128,6 +133,16 @@ impl Db {
             users,
             drafts,
         })
+    }
+
+    /// The newest schema version this binary knows, so a restore can refuse a database from a
+    /// newer one before writing anything.
+    pub fn newest_migration(backend: Backend) -> i64 {
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.iter().map(|m| m.version).max().unwrap_or(0)
     }
 
     fn migrator(&self) -> &'static Migrator {

@@ -5,8 +5,8 @@
 
 use amtsweg_app::i18n::Lang;
 
-use crate::accounts::postal;
 use crate::accounts::users::{self, CreateUserError, NewUser};
+use crate::accounts::{mfa, postal};
 use crate::applications::{catalog, routing};
 use crate::db::Db;
 use crate::domain::Email;
@@ -14,6 +14,11 @@ use crate::secret::Secret;
 use crate::time::now_ms;
 
 pub const PASSWORD: &str = "Amtsweg-Demo-2026";
+
+/// The authenticator key of the demo caseworker and administrator (Base32). It is published
+/// (README), so that anyone trying the demo can add it to an authenticator app; never use a
+/// fixed key anywhere else.
+pub const TOTP_SECRET: &str = "AMTSWEGDEMOZWEIFAKTORSTUTTGART23";
 
 pub const ACCOUNTS: [(&str, &str); 3] = [
     ("buergerin@amtsweg.example", "citizen"),
@@ -302,6 +307,10 @@ pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
     }
     // The demo caseworker leads every demo postbox, so the whole back office can be tried.
     let mut tx = db.begin_write().await?;
+    // Staff must log in with a second factor; the demo staff share a published key.
+    for (email, _) in ACCOUNTS.iter().filter(|(_, role)| *role != "citizen") {
+        mfa::enrol_demo(&mut tx, email, TOTP_SECRET).await?;
+    }
     for (postbox, _, _, _) in POSTBOXES {
         sqlx::query(
             "INSERT INTO memberships (postbox_id, user_id, role, created_at)
@@ -316,4 +325,22 @@ pub async fn load(db: &Db, public_url: &str) -> anyhow::Result<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::totp;
+
+    /// The README publishes the demo key and the URIs an app takes it in; they must stay true.
+    #[test]
+    fn the_readme_names_the_demo_key() {
+        let readme = include_str!("../../README.md");
+        assert_eq!(totp::base32_decode(TOTP_SECRET).map(|k| k.len()), Some(20));
+        assert!(readme.contains(TOTP_SECRET));
+        for (email, role) in ACCOUNTS.iter().filter(|(_, r)| *r != "citizen") {
+            let uri = totp::otpauth_uri(mfa::ISSUER, email, TOTP_SECRET);
+            assert!(readme.contains(&uri), "{role}: {uri}");
+        }
+    }
 }

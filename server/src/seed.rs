@@ -175,11 +175,54 @@ pub async fn cases(
         tx.commit().await?;
         done += n;
     }
+    // Decided and closed cases were closed at their last change, as the retention job expects.
+    sqlx::query(
+        "UPDATE cases SET closed_at = updated_at
+         WHERE closed_at IS NULL AND state IN ('approved', 'rejected', 'closed')",
+    )
+    .execute(&db.pool)
+    .await?;
     if db.backend == crate::db::Backend::Postgres {
         sqlx::query("ANALYZE cases").execute(&db.pool).await?;
         sqlx::query("ANALYZE case_search").execute(&db.pool).await?;
     } else {
         sqlx::query("ANALYZE").execute(&db.pool).await?;
+    }
+    Ok(done)
+}
+
+/// Copies draft `like` `count` times as `seed-draft-0` … (replacing earlier copies), so that a
+/// load generator can submit each exactly once. Returns the number of copies.
+pub async fn drafts(db: &Db, like: &str, count: usize) -> anyhow::Result<usize> {
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM drafts WHERE id = $1")
+        .bind(like)
+        .fetch_optional(&db.pool)
+        .await?;
+    if exists.is_none() {
+        anyhow::bail!("no draft {like}");
+    }
+    let mut done = 0;
+    while done < count {
+        let n = BATCH.min(count - done);
+        let mut tx = db.begin_write().await?;
+        for i in done..done + n {
+            let id = format!("seed-draft-{i}");
+            sqlx::query("DELETE FROM drafts WHERE id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO drafts (id, user_id, service_key, version, answers, created_at, updated_at)
+                 SELECT $1, user_id, service_key, version, answers, created_at, updated_at
+                 FROM drafts WHERE id = $2",
+            )
+            .bind(&id)
+            .bind(like)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        done += n;
     }
     Ok(done)
 }

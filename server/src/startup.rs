@@ -91,6 +91,8 @@ impl Application {
             transport: Arc::new(transport),
             from,
             give_up_after: state.config.mail_give_up_after(),
+            first_retry: Duration::from_secs(state.config.mail_retry_secs),
+            send_timeout: Duration::from_secs(state.config.mail_timeout_secs),
             wakeup: state.mail_wakeup.clone(),
         };
         Ok(Self {
@@ -133,13 +135,8 @@ impl Application {
             stop_rx.clone(),
         ));
         let maintenance = tokio::spawn(crate::jobs::maintenance(
-            self.state.db.clone(),
+            self.state.clone(),
             self.sessions.clone(),
-            crate::applications::retention::Policy {
-                retention_days: self.state.config.draft_retention_days,
-                reminder_days: self.state.config.draft_reminder_days,
-            },
-            self.state.config.public_url.clone(),
             stop_rx,
         ));
         tracing::info!(address = %self.listener.local_addr()?, "Amtsweg is listening");
@@ -193,7 +190,8 @@ pub fn router(state: AppState, sessions: Store) -> Router {
         ))
         .layer(CatchPanicLayer::new())
         .layer(from_fn_with_state(state.clone(), headers::error_pages))
-        .layer(session::layer(sessions, &state.config));
+        .layer(session::layer(sessions, &state.config))
+        .layer(from_fn(headers::session_store_errors));
     // The API knows neither sessions nor CSRF tokens nor error pages: keys only, and problem
     // details (see `crate::api`).
     let api = crate::api::router(state.clone())

@@ -239,26 +239,49 @@ impl Storage {
 
     /// Keys of every stored file, for consistency checks and clean-up of orphans.
     pub async fn keys(&self) -> std::io::Result<Vec<String>> {
+        Ok(self.objects().await?.into_iter().map(|o| o.key).collect())
+    }
+
+    /// Every stored file with the time it was written, so that clean-up can leave alone a file
+    /// whose database row is still being written.
+    pub async fn objects(&self) -> std::io::Result<Vec<StoredObject>> {
         match &self.backend {
             Backend::Local(root) => {
-                let mut keys = Vec::new();
+                let mut out = Vec::new();
                 let Ok(mut dirs) = tokio::fs::read_dir(root).await else {
-                    return Ok(keys);
+                    return Ok(out);
                 };
                 while let Some(dir) = dirs.next_entry().await? {
-                    if !dir.file_type().await?.is_dir() {
+                    // Only the fan-out directories (`ab/abcd…`): the staging directory lives
+                    // in the same root and its files have names like keys.
+                    let Some(prefix) = dir.file_name().to_str().map(str::to_string) else {
+                        continue;
+                    };
+                    if prefix.len() != 2
+                        || !prefix.bytes().all(|b| b.is_ascii_hexdigit())
+                        || !dir.file_type().await?.is_dir()
+                    {
                         continue;
                     }
                     let mut files = tokio::fs::read_dir(dir.path()).await?;
                     while let Some(f) = files.next_entry().await? {
-                        if let Some(name) = f.file_name().to_str() {
-                            if Self::checked(name).is_some() {
-                                keys.push(name.to_string());
-                            }
+                        let Some(name) = f.file_name().to_str().map(str::to_string) else {
+                            continue;
+                        };
+                        if Self::checked(&name).is_none() || !name.starts_with(&prefix) {
+                            continue;
                         }
+                        // Gone between listing and looking: deleted meanwhile, not stored.
+                        let Ok(meta) = f.metadata().await else {
+                            continue;
+                        };
+                        out.push(StoredObject {
+                            key: name,
+                            modified: meta.modified()?,
+                        });
                     }
                 }
-                Ok(keys)
+                Ok(out)
             }
             Backend::Object { store, prefix, .. } => {
                 let metas: Vec<_> = store
@@ -268,8 +291,14 @@ impl Storage {
                     .map_err(io_error)?;
                 Ok(metas
                     .into_iter()
-                    .filter_map(|m| m.location.filename().map(str::to_string))
-                    .filter(|k| Self::checked(k).is_some())
+                    .filter_map(|m| {
+                        let key = m.location.filename()?.to_string();
+                        Self::checked(&key)?;
+                        Some(StoredObject {
+                            key,
+                            modified: m.last_modified.into(),
+                        })
+                    })
                     .collect())
             }
         }
@@ -281,6 +310,43 @@ impl Storage {
             .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default()
     }
+
+    /// Removes staging files last written before `cutoff`: uploads and bank statements cut off
+    /// by a crash. A live request writes its file continuously and finishes within the request
+    /// timeout; an export being downloaded has no name there any more. Returns how many went.
+    pub async fn remove_stale_temp_files(
+        &self,
+        cutoff: std::time::SystemTime,
+        dry_run: bool,
+    ) -> std::io::Result<usize> {
+        let Ok(mut entries) = tokio::fs::read_dir(&self.staging).await else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        while let Some(e) = entries.next_entry().await? {
+            let Ok(meta) = e.metadata().await else {
+                continue;
+            };
+            if !meta.is_file() || meta.modified()? >= cutoff {
+                continue;
+            }
+            if !dry_run {
+                match tokio::fs::remove_file(e.path()).await {
+                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+                    _ => {}
+                }
+            }
+            removed += 1;
+        }
+        Ok(removed)
+    }
+}
+
+/// One file in storage.
+#[derive(Clone, Debug)]
+pub struct StoredObject {
+    pub key: String,
+    pub modified: std::time::SystemTime,
 }
 
 /// Sends a staged file to the object store: small files in one request, large ones in parts
@@ -362,101 +428,4 @@ impl Drop for Upload {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use object_store::memory::InMemory;
-
-    fn stores(dir: &Path) -> Vec<Storage> {
-        vec![
-            Storage::local(dir.join("files")),
-            Storage::with_store(
-                Arc::new(InMemory::new()),
-                "amtsweg/files",
-                "memory://",
-                dir.join("staging"),
-            ),
-        ]
-    }
-
-    fn tempdir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "amtsweg-storage-{name}-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    async fn read(storage: &Storage, key: &str) -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut stream = storage.open(key).await?;
-        while let Some(chunk) = stream.next().await {
-            out.extend_from_slice(&chunk?);
-        }
-        Ok(out)
-    }
-
-    async fn store(storage: &Storage, content: &[u8]) -> String {
-        let mut up = storage.begin().await.unwrap();
-        for chunk in content.chunks(100_000) {
-            up.write(chunk).await.unwrap();
-        }
-        storage.commit(up).await.unwrap()
-    }
-
-    #[tokio::test]
-    async fn both_backends_store_read_list_and_delete_alike() {
-        let dir = tempdir("alike");
-        // Larger than one part, so the object store takes it in several.
-        let big: Vec<u8> = (0..(PART_SIZE * 2 + 12345))
-            .map(|i| (i % 251) as u8)
-            .collect();
-        for storage in stores(&dir) {
-            let small = store(&storage, b"%PDF-1.7 small").await;
-            let large = store(&storage, &big).await;
-            assert_eq!(read(&storage, &small).await.unwrap(), b"%PDF-1.7 small");
-            assert_eq!(read(&storage, &large).await.unwrap(), big);
-            let mut keys = storage.keys().await.unwrap();
-            keys.sort();
-            let mut want = vec![small.clone(), large.clone()];
-            want.sort();
-            assert_eq!(keys, want, "{}", storage.describe());
-            assert!(storage.temp_files().is_empty(), "staging emptied");
-            storage.delete(&large).await.unwrap();
-            storage.delete(&large).await.unwrap();
-            let err = storage.open(&large).await.err().unwrap();
-            assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
-            assert_eq!(storage.keys().await.unwrap(), vec![small]);
-        }
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[tokio::test]
-    async fn unfinished_uploads_leave_nothing_and_foreign_keys_reach_nothing() {
-        let dir = tempdir("unfinished");
-        for storage in stores(&dir) {
-            let mut up = storage.begin().await.unwrap();
-            up.write(b"half").await.unwrap();
-            assert_eq!(storage.temp_files().len(), 1);
-            drop(up);
-            assert!(storage.temp_files().is_empty());
-            assert!(storage.keys().await.unwrap().is_empty());
-            for key in ["../../etc/passwd", "", "ab", &"g".repeat(32), "../x/../"] {
-                assert!(storage.open(key).await.is_err(), "{key}");
-                storage.delete(key).await.unwrap();
-            }
-        }
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn only_s3_urls_are_accepted() {
-        let dir = std::env::temp_dir();
-        for url in ["", "s3://", "http://bucket", "file:///x", "bucket/prefix"] {
-            assert!(
-                Storage::object(url, &S3Options::default(), dir.clone()).is_err(),
-                "{url}"
-            );
-        }
-    }
-}
+mod tests;

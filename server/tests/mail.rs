@@ -147,3 +147,52 @@ db_test!(
         assert!(alerts.iter().any(|(_, m)| m.contains(&id)), "{alerts:?}");
     }
 );
+
+db_test!(
+    an_unreachable_server_stops_the_batch_after_one_attempt,
+    |app| {
+        let app = TestApp::spawn_with(app.backend, |c| {
+            c.smtp_url = Some(amtsweg_server::secret::Secret::new(
+                "smtp://127.0.0.1:1".into(),
+            ));
+            c.mail_timeout_secs = 2;
+        })
+        .await;
+        let mut tx = app.state.db.begin_write().await.unwrap();
+        for i in 0..5 {
+            enqueue(&mut tx, &sample(&format!("p{i}@example.org")))
+                .await
+                .unwrap();
+        }
+        // All five due at the same instant: a worker poll racing the enqueues must not leave
+        // one behind for a later batch, which would be a second attempt of its own.
+        sqlx::query("UPDATE mail_outbox SET next_attempt_at = 0")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let rows = || async {
+            sqlx::query_as::<_, (i64, Option<String>, i64, String)>(
+                "SELECT attempts, last_error, next_attempt_at, status FROM mail_outbox",
+            )
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap()
+        };
+        for _ in 0..100 {
+            app.state.mail_wakeup.notify_one();
+            if rows().await.iter().all(|r| r.1.is_some()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let rows = rows().await;
+        // One connection attempt tells that the server is away; the other four wait with it,
+        // their reason recorded, without an attempt counted.
+        assert_eq!(rows.iter().map(|r| r.0).sum::<i64>(), 1, "{rows:?}");
+        assert!(rows.iter().all(|r| r.3 == "pending"
+            && r.1.as_deref().unwrap().contains("unreachable")
+            && r.2 == rows[0].2
+            && r.2 > amtsweg_server::time::now_ms() + 20_000));
+    }
+);

@@ -282,3 +282,34 @@ db_test!(development_pages_are_absent_in_production, |app| {
     let (_, body) = prod.get_text("/impressum").await;
     assert!(body.contains("Stadt Musterstadt") && body.contains("12345 Musterstadt"));
 });
+
+db_test!(
+    security_txt_names_the_operator_and_expires_within_a_year,
+    |app| {
+        // Without an operator address there is nobody to report to: no file.
+        assert_eq!(app.get("/.well-known/security.txt").await.status(), 404);
+        let app = TestApp::spawn_with(app.backend, |c| {
+            c.operator_email = Some("it-sicherheit@stadt.example".into());
+            c.public_url = "https://portal.stadt.example".into();
+        })
+        .await;
+        let r = app.get("/.well-known/security.txt").await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+        let text = r.text().await.unwrap();
+        assert!(
+            text.contains("Contact: mailto:it-sicherheit@stadt.example\n"),
+            "{text}"
+        );
+        assert!(text.contains("Canonical: https://portal.stadt.example/.well-known/security.txt\n"));
+        let expires = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Expires: "))
+            .expect("Expires is required");
+        let expires =
+            time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
+                .unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        assert!(expires > now && expires < now + time::Duration::days(365));
+    }
+);

@@ -170,7 +170,7 @@ impl Server {
         }
     }
 
-    /// A client with cookies, logged in as `email`.
+    /// A client with cookies, logged in as `email` (with the demo key's code for demo staff).
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Client {
         let client = reqwest::Client::builder()
             .cookie_store(true)
@@ -197,6 +197,26 @@ impl Server {
             .await
             .unwrap();
         assert_eq!(r.status(), 303, "login of {email}");
+        let to = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        if to.as_deref() == Some("/anmelden/sicherheitscode") {
+            // Demo staff log in with the published demo key's current code.
+            use amtsweg_server::accounts::totp;
+            let url = format!("{}/anmelden/sicherheitscode", self.base);
+            let html = client.get(&url).send().await.unwrap().text().await.unwrap();
+            let key = totp::base32_decode(amtsweg_server::demo::TOTP_SECRET).unwrap();
+            let now = amtsweg_server::time::now_ms();
+            let code = totp::code(&key, totp::step_at(now));
+            let r = client
+                .post(&url)
+                .form(&[("code", code.as_str()), ("_csrf", &token(&html))])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303, "second step of {email}");
+        }
         client
     }
 }

@@ -1,6 +1,9 @@
 //! Who is logged in. The session holds the account id, the account's session epoch at login and
 //! the login time; a session whose epoch is stale ("log out everywhere", password changed) or
 //! that is older than the absolute lifetime is ended on its next request.
+//!
+//! A login with a second factor has two steps. Between them the session holds only a
+//! [`Pending`] record, never the account id, so it grants nothing a visitor could not do.
 
 use amtsweg_app::i18n::Lang;
 use base64::Engine;
@@ -8,7 +11,10 @@ use rand::RngCore;
 use sqlx::Row;
 use tower_sessions::Session;
 
-use super::session::{CSRF, EPOCH, LAST_SEEN, LOGIN_AT, USER_ID};
+use super::session::{
+    CSRF, ENROL_SECRET, EPOCH, LAST_SEEN, LOGIN_AT, NEW_RECOVERY_CODES, PENDING, REAUTH_AT,
+    SECOND_FACTOR, USER_ID,
+};
 use crate::db::Db;
 use crate::domain::Role;
 use crate::error::AppError;
@@ -23,8 +29,8 @@ pub struct User {
     pub epoch: i64,
 }
 
-fn session_err(e: tower_sessions::session::Error) -> AppError {
-    AppError::Internal(anyhow::anyhow!("session store: {e}"))
+pub(crate) fn session_err(e: tower_sessions::session::Error) -> AppError {
+    AppError::Session(e)
 }
 
 pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
@@ -99,8 +105,15 @@ pub async fn current_user(
     } else {
         None
     };
+    // Staff accounts are never logged in without a second factor: a session from before it
+    // became mandatory ends here, and the next login leads to enrolment.
+    let second_factor = session
+        .get::<bool>(SECOND_FACTOR)
+        .await
+        .map_err(session_err)?
+        .unwrap_or(false);
     match user {
-        Some(u) if u.epoch == epoch => {
+        Some(u) if u.epoch == epoch && (second_factor || !super::mfa::required(u.role)) => {
             if now - seen > SEEN_GRANULARITY_MS {
                 session.insert(LAST_SEEN, now).await.map_err(session_err)?;
             }
@@ -114,9 +127,25 @@ pub async fn current_user(
 }
 
 /// Starts an authenticated session under a new id, so a session id planted before login
-/// (fixation) is worthless afterwards.
-pub async fn log_in(session: &Session, user: &User, life: Lifetimes) -> Result<(), AppError> {
+/// (fixation) is worthless afterwards. `second_factor` tells whether a code was checked.
+pub async fn log_in(
+    session: &Session,
+    user: &User,
+    life: Lifetimes,
+    second_factor: bool,
+) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_err)?;
+    for key in [PENDING, ENROL_SECRET, NEW_RECOVERY_CODES] {
+        session.remove_value(key).await.map_err(session_err)?;
+    }
+    session
+        .insert(SECOND_FACTOR, second_factor)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(REAUTH_AT, now_ms())
+        .await
+        .map_err(session_err)?;
     // The stored session ends at the absolute lifetime; idleness is checked on each request.
     let end = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(life.max_ms);
     session.set_expiry(Some(tower_sessions::Expiry::AtDateTime(end)));
@@ -141,6 +170,95 @@ pub async fn log_in(session: &Session, user: &User, life: Lifetimes) -> Result<(
         .await
         .map_err(session_err)?;
     Ok(())
+}
+
+/// How long the second step of a login may take before the password must be entered again.
+pub const PENDING_MAX_MS: i64 = 10 * 60_000;
+
+/// What the second step of a login asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Stage {
+    /// A code from the authenticator, or a recovery code.
+    Code,
+    /// A staff account without a second factor sets one up first.
+    Enrol,
+}
+
+/// A login whose password was right and whose second step is outstanding.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Pending {
+    pub user_id: String,
+    pub stage: Stage,
+    /// Where the login leads afterwards (a local path, checked when it was given).
+    pub next: String,
+    pub since: i64,
+}
+
+/// Ends whatever the session was (under a new id: the privilege changes) and remembers the
+/// half-done login. Nothing else is kept: in particular no account id.
+pub async fn begin_second_step(
+    session: &Session,
+    user_id: &str,
+    stage: Stage,
+    next: &str,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_err)?;
+    for key in [
+        USER_ID,
+        EPOCH,
+        LOGIN_AT,
+        LAST_SEEN,
+        SECOND_FACTOR,
+        REAUTH_AT,
+        ENROL_SECRET,
+        NEW_RECOVERY_CODES,
+    ] {
+        session.remove_value(key).await.map_err(session_err)?;
+    }
+    let pending = Pending {
+        user_id: user_id.to_string(),
+        stage,
+        next: next.to_string(),
+        since: now_ms(),
+    };
+    session
+        .insert(PENDING, &pending)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(CSRF, new_token())
+        .await
+        .map_err(session_err)?;
+    Ok(())
+}
+
+/// The half-done login of this session, if it is recent enough.
+pub async fn pending(session: &Session) -> Result<Option<Pending>, AppError> {
+    let p = session.get::<Pending>(PENDING).await.map_err(session_err)?;
+    Ok(p.filter(|p| now_ms() - p.since < PENDING_MAX_MS))
+}
+
+/// Records that the user just proved again who they are (password, and code if enabled).
+/// The session id changes, as with every change of what the session may do.
+pub async fn mark_reauthenticated(session: &Session) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_err)?;
+    session
+        .insert(REAUTH_AT, now_ms())
+        .await
+        .map_err(session_err)
+}
+
+/// When the user last entered the password (login or re-authentication).
+pub async fn reauthenticated_at(session: &Session) -> Result<Option<i64>, AppError> {
+    session.get::<i64>(REAUTH_AT).await.map_err(session_err)
+}
+
+/// Marks the session as having passed a second factor (the user just set one up).
+pub async fn mark_second_factor(session: &Session) -> Result<(), AppError> {
+    session
+        .insert(SECOND_FACTOR, true)
+        .await
+        .map_err(session_err)
 }
 
 pub async fn log_out(session: &Session) -> Result<(), AppError> {

@@ -1,16 +1,23 @@
 //! Accounts for citizens, caseworkers and administrators: registration with verified address,
-//! login, sessions, password and address changes, the once-only profile and privacy rights.
+//! login with an optional (for staff mandatory) second factor, sessions, re-authentication
+//! before sensitive changes, password and address changes, the once-only profile and privacy
+//! rights.
 
 pub mod auth;
+pub mod mfa;
 pub mod password;
 pub mod postal;
+pub mod reauth;
 pub mod session;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 pub mod users;
 
 mod forms;
 mod web_auth;
+mod web_mfa;
+mod web_mfa_login;
 mod web_profile;
 mod web_settings;
 
@@ -23,6 +30,28 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/anmelden", get(web_auth::login_page).post(web_auth::login))
         .route("/abmelden", post(web_auth::logout))
+        .route(
+            web_mfa_login::STEP_PATH,
+            get(web_mfa_login::step_page).post(web_mfa_login::step),
+        )
+        .route(
+            web_mfa_login::ENROL_PATH,
+            get(web_mfa_login::enrol_page).post(web_mfa_login::enrol),
+        )
+        .route(
+            reauth::CONFIRM_PATH,
+            get(reauth::confirm_page).post(reauth::confirm_submit),
+        )
+        .route(web_mfa::SETTINGS_PATH, get(web_mfa::settings))
+        .route(
+            web_mfa::ENROL_PATH,
+            get(web_mfa::enrol_page).post(web_mfa::enrol),
+        )
+        .route(
+            web_mfa::CODES_PATH,
+            get(web_mfa::codes_page).post(web_mfa::renew_codes),
+        )
+        .route(web_mfa::DISABLE_PATH, post(web_mfa::disable))
         .route(
             "/registrieren",
             get(web_auth::register_page).post(web_auth::register),

@@ -25,6 +25,17 @@ pub const EPOCH: &str = "epoch";
 pub const LOGIN_AT: &str = "login_at";
 pub const CSRF: &str = "csrf";
 pub const LAST_SEEN: &str = "seen";
+/// Whether the login passed a second factor; staff sessions without it are worthless.
+pub const SECOND_FACTOR: &str = "mfa";
+/// When the password (and second factor) were last entered: login or re-authentication.
+pub const REAUTH_AT: &str = "reauth_at";
+/// A login halfway through: password right, second step (code or enrolment) still to come.
+/// None of these make the session logged in.
+pub const PENDING: &str = "pending";
+/// The key shown on the enrolment page, until a code from it is confirmed.
+pub const ENROL_SECRET: &str = "enrol_secret";
+/// New recovery codes, carried through the redirect to the page that shows them once.
+pub const NEW_RECOVERY_CODES: &str = "new_recovery_codes";
 
 /// Session records as last written by this process. On SQLite this process is the only server,
 /// so serving reads from memory (writes go to both) saves a database round trip per request.
@@ -69,6 +80,9 @@ impl Store {
             Backend::Postgres => {
                 let pool = PgPoolOptions::new()
                     .max_connections(8)
+                    // sqlx's default of 30 s would keep a visitor waiting for the whole
+                    // request timeout while the database is away.
+                    .acquire_timeout(crate::db::ACQUIRE_TIMEOUT)
                     .test_before_acquire(false)
                     .connect(url)
                     .await?;

@@ -7,10 +7,10 @@ use axum::response::Response;
 use axum::Form;
 use sqlx::Row;
 
-use super::auth::{self, load_user};
+use super::auth::{self, load_user, Stage};
 use super::forms::{email_field, invalid, new_password_fields, notice_key, state_with};
 use super::tokens::{self, Purpose};
-use super::{password, throttle};
+use super::{mfa, password, throttle, web_mfa_login};
 use crate::db::is_unique_violation;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
@@ -143,18 +143,30 @@ pub async fn login(
     }
     throttle::reset(&state.db, &format!("login:account:{email}")).await?;
     let user = load_user(&state.db, &id).await?.ok_or(AppError::NotFound)?;
-    auth::log_in(ctx.session()?, &user, state.config.session_lifetimes()).await?;
-    tracing::info!(user = %user.id, "logged in");
     let default = if user.role == Role::Citizen {
         "/konto"
     } else {
         "/"
     };
-    Ok(see_other(if is_local_path(&f.next) {
+    let next = if is_local_path(&f.next) {
         &f.next
     } else {
         default
-    }))
+    };
+    let session = ctx.session()?;
+    // With a second factor (or without one on a staff account) the password alone logs in
+    // nobody: the session only remembers that the first step is done.
+    if mfa::is_enabled(&state.db, &user.id).await? {
+        auth::begin_second_step(session, &user.id, Stage::Code, next).await?;
+        return Ok(see_other(web_mfa_login::STEP_PATH));
+    }
+    if mfa::required(user.role) {
+        auth::begin_second_step(session, &user.id, Stage::Enrol, next).await?;
+        return Ok(see_other(web_mfa_login::ENROL_PATH));
+    }
+    auth::log_in(session, &user, state.config.session_lifetimes(), false).await?;
+    tracing::info!(user = %user.id, "logged in");
+    Ok(see_other(next))
 }
 
 pub async fn logout(ctx: Ctx) -> AppResult<Response> {

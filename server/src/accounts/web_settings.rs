@@ -1,4 +1,5 @@
-//! The account page: change password or address, end all sessions, export or delete the data.
+//! The account page: change password or address (after a recent confirmation of identity),
+//! end all sessions, export or delete the data.
 
 use amtsweg_app::pages::account::{self, Overview};
 use amtsweg_app::FormState;
@@ -11,6 +12,7 @@ use sqlx::Row;
 use super::auth::{self, User};
 use super::forms::{email_field, invalid, new_password_fields, notice_key, state_with};
 use super::password;
+use super::reauth::{Recent, RecentForm};
 use super::tokens::{self, Purpose};
 use super::web_auth::{confirm_page, invalid_link};
 use crate::db::is_unique_violation;
@@ -48,6 +50,7 @@ pub async fn overview(
             crate::domain::Role::Admin => "role.admin",
         },
         profile_complete: filled.is_some(),
+        two_factor: super::mfa::is_enabled(&state.db, &user.id).await?,
         notice: notice_key(q.ok.as_deref()),
     };
     Ok(private_html(account::overview(&ctx.page(), o)))
@@ -61,7 +64,24 @@ async fn current_password_ok(state: &AppState, user: &User, given: &str) -> AppR
     Ok(password::verify(Secret::new(given.to_string()), Some(hash)).await?)
 }
 
-pub async fn password_page(Authed(ctx, _): Authed) -> Response {
+/// The current password, asked for again in the forms that change the account; an empty field
+/// (as after a confirmation of identity that carried the other fields along) says so.
+async fn current_password_field(
+    state: &AppState,
+    user: &User,
+    fs: &mut FormState,
+    lang: amtsweg_app::i18n::Lang,
+    given: &str,
+) -> AppResult<()> {
+    if given.is_empty() {
+        fs.add_error(lang, "current_password", "error.password.empty");
+    } else if !current_password_ok(state, user, given).await? {
+        fs.add_error(lang, "current_password", "error.password.current_wrong");
+    }
+    Ok(())
+}
+
+pub async fn password_page(Authed(ctx, _): Authed, _: Recent) -> Response {
     private_html(account::change_password(&ctx.page(), &FormState::default()))
 }
 
@@ -76,13 +96,11 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     Authed(ctx, user): Authed,
-    Form(f): Form<PasswordForm>,
+    RecentForm(f): RecentForm<PasswordForm>,
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let mut fs = FormState::default();
-    if !current_password_ok(&state, &user, &f.current_password).await? {
-        fs.add_error(lang, "current_password", "error.password.current_wrong");
-    }
+    current_password_field(&state, &user, &mut fs, lang, &f.current_password).await?;
     new_password_fields(&mut fs, lang, &f.password, &f.password_confirm, &user.email);
     if !fs.is_valid() {
         return Ok(invalid(account::change_password(&ctx.page(), &fs)));
@@ -113,7 +131,7 @@ pub async fn change_password(
     Ok(see_other("/konto?ok=password"))
 }
 
-pub async fn email_page(Authed(ctx, user): Authed) -> Response {
+pub async fn email_page(Authed(ctx, user): Authed, _: Recent) -> Response {
     private_html(account::change_email(
         &ctx.page(),
         &FormState::default(),
@@ -131,7 +149,7 @@ pub struct EmailForm {
 pub async fn change_email(
     State(state): State<AppState>,
     Authed(ctx, user): Authed,
-    Form(f): Form<EmailForm>,
+    RecentForm(f): RecentForm<EmailForm>,
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let mut fs = state_with(&[("new_email", &f.new_email)]);
@@ -139,9 +157,7 @@ pub async fn change_email(
     if new_email.as_ref().is_some_and(|e| e.as_str() == user.email) {
         fs.add_error(lang, "new_email", "error.email.same");
     }
-    if !current_password_ok(&state, &user, &f.current_password).await? {
-        fs.add_error(lang, "current_password", "error.password.current_wrong");
-    }
+    current_password_field(&state, &user, &mut fs, lang, &f.current_password).await?;
     let Some(new_email) = new_email.filter(|_| fs.is_valid()) else {
         return Ok(invalid(account::change_email(
             &ctx.page(),
@@ -382,9 +398,7 @@ pub async fn delete(
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let mut fs = state_with(&[("confirm", &f.confirm)]);
-    if !current_password_ok(&state, &user, &f.current_password).await? {
-        fs.add_error(lang, "current_password", "error.password.current_wrong");
-    }
+    current_password_field(&state, &user, &mut fs, lang, &f.current_password).await?;
     if f.confirm != "yes" {
         fs.add_error(lang, "confirm", "error.delete.confirm");
     }

@@ -73,12 +73,18 @@ pub(super) async fn set_state(
     if !from.can_become(to) {
         return Err(Refused::Transition(from, to));
     }
+    // The retention period of a case runs from when it last left processing (decided or
+    // closed); reopening stops it. Closing a decided case restarts it, so a case is never
+    // deleted earlier than its last closing allows.
+    let now = now_ms();
+    let closed_at = (!to.is_open()).then_some(now);
     let sql = format!(
-        "UPDATE cases SET state = $1, updated_at = $2{extra_sql} WHERE id = $3 AND state = $4"
+        "UPDATE cases SET state = $1, updated_at = $2, closed_at = $3{extra_sql} WHERE id = $4 AND state = $5"
     );
     let done = sqlx::query(&sql)
         .bind(to.as_str())
-        .bind(now_ms())
+        .bind(now)
+        .bind(closed_at)
         .bind(&case.id)
         .bind(&case.state)
         .execute(&mut **tx)

@@ -173,7 +173,7 @@ pub async fn forward(
     let days: i64 = target.try_get(2)?;
     let now = now_ms();
     let done = sqlx::query(
-        "UPDATE cases SET postbox_id = $1, state = 'received', assignee_id = NULL, reply_due_at = NULL,
+        "UPDATE cases SET postbox_id = $1, state = 'received', closed_at = NULL, assignee_id = NULL, reply_due_at = NULL,
                 due_at = $2, updated_at = $3, citizen_unread = citizen_unread + 1
          WHERE id = $4 AND postbox_id = $5",
     )

@@ -29,7 +29,9 @@ pub async fn verify_csrf(req: Request, next: Next) -> Response {
     };
     let expected = match session.get::<String>(CSRF).await {
         Ok(Some(t)) => t,
-        _ => return refuse(&req),
+        Ok(None) => return refuse(&req),
+        // The store could not be read (database unavailable): not the sender's fault.
+        Err(e) => return AppError::Session(e).into_response(),
     };
     let content_type = req
         .headers()

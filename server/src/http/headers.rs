@@ -79,26 +79,60 @@ pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next
         s => s,
     };
     // The page is built only for errors; if even the user cannot be loaded (database down),
-    // the page is shown as to an anonymous visitor.
-    let ctx = match ctx::build(&state, &headers, &uri, session).await {
-        Ok(c) => c,
-        Err(_) => Ctx {
-            lang: ctx::request_lang(&headers, None),
-            path: uri.path().to_string(),
-            dev_mode: false,
-            user: None,
-            csrf: None,
-            session: None,
-        },
+    // the page is shown as to an anonymous visitor. A 503 means the database is unavailable or
+    // the request ran out of time: asking it again for the user would only add the pool's
+    // wait to the answer, so that page is anonymous from the start.
+    let ctx = if status == StatusCode::SERVICE_UNAVAILABLE {
+        None
+    } else {
+        ctx::build(&state, &headers, &uri, session).await.ok()
     };
+    let ctx = ctx.unwrap_or_else(|| anonymous(&headers, &uri));
     let body = amtsweg_app::pages::error::render(&ctx.page(), status.as_u16());
     let mut page = (status, super::html(body)).into_response();
     if let Some(allow) = resp.headers().get(header::ALLOW) {
         page.headers_mut().insert(header::ALLOW, allow.clone());
     }
-    if let Some(retry) = resp.headers().get(header::RETRY_AFTER) {
-        page.headers_mut()
-            .insert(header::RETRY_AFTER, retry.clone());
+    match resp.headers().get(header::RETRY_AFTER) {
+        Some(retry) => {
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, retry.clone());
+        }
+        None if status == StatusCode::SERVICE_UNAVAILABLE => {
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, crate::error::RETRY_AFTER_SECS.into());
+        }
+        None => {}
     }
+    page
+}
+
+fn anonymous(headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> Ctx {
+    Ctx {
+        lang: ctx::request_lang(headers, None),
+        path: uri.path().to_string(),
+        dev_mode: false,
+        user: None,
+        csrf: None,
+        session: None,
+    }
+}
+
+/// Outside the session layer: tower-sessions answers a bare 500 when it cannot save a changed
+/// session after the handler ran, which only happens when the database is unavailable. The
+/// visitor gets the "try again shortly" page instead of an empty response.
+pub async fn session_store_errors(req: Request, next: Next) -> Response {
+    let headers = req.headers().clone();
+    let uri = req.uri().clone();
+    let resp = next.run(req).await;
+    if resp.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || resp.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return resp;
+    }
+    let body = amtsweg_app::pages::error::render(&anonymous(&headers, &uri).page(), 503);
+    let mut page = (StatusCode::SERVICE_UNAVAILABLE, super::html(body)).into_response();
+    page.headers_mut()
+        .insert(header::RETRY_AFTER, crate::error::RETRY_AFTER_SECS.into());
     page
 }

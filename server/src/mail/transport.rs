@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 pub enum Transport {
@@ -31,19 +32,47 @@ impl Transport {
 
     /// Delivers one message. The error text is for logs and the outbox row; it never
     /// contains the message body.
-    pub async fn send(&self, message: Message, meta: &DevMailMeta) -> Result<(), String> {
+    pub async fn send(&self, message: Message, meta: &DevMailMeta) -> Result<(), Failure> {
         match self {
-            Self::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    format!("permanent SMTP error: {e}")
-                } else {
-                    format!("SMTP error: {e}")
-                }
-            }),
+            Self::Smtp(t) => t.send(message).await.map(|_| ()).map_err(classify),
             Self::Files(dir) => write_files(dir, message, meta)
                 .await
-                .map_err(|e| e.to_string()),
+                .map_err(|e| Failure::Temporary(e.to_string())),
         }
+    }
+}
+
+/// Why a delivery failed, which decides what the worker does next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The server refused this message for good: the recipient's mailbox does not exist or
+    /// will not take it, or the content was rejected. Retrying would only repeat the answer.
+    Permanent(String),
+    /// The server answered but not now (4xx), or refused for a reason that is its own or our
+    /// configuration's (authentication, relaying policy, a command it does not know) rather
+    /// than this message's: once that is fixed, the mail should still go out.
+    Temporary(String),
+    /// No server answered (connection refused, timeout, TLS): every other mail would fail the
+    /// same way, so the worker stops the batch instead of trying each one.
+    Unreachable(String),
+}
+
+impl Failure {
+    pub fn text(&self) -> &str {
+        match self {
+            Failure::Permanent(t) | Failure::Temporary(t) | Failure::Unreachable(t) => t,
+        }
+    }
+}
+
+/// Sorts an SMTP error by reply code (RFC 5321 §4.2): of the 5xx replies only those about the
+/// mailbox or the message (550–554) are final for the message.
+fn classify(e: SmtpError) -> Failure {
+    match e.status().map(u16::from) {
+        Some(code @ 550..=554) => Failure::Permanent(format!("SMTP {code}: {e}")),
+        Some(code) => Failure::Temporary(format!("SMTP {code}: {e}")),
+        None if e.is_response() || e.is_client() => Failure::Temporary(format!("SMTP error: {e}")),
+        None => Failure::Unreachable(format!("SMTP server unreachable: {e}")),
     }
 }
 

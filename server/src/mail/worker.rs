@@ -2,14 +2,14 @@
 //! exponential backoff, give up after a configured time and raise an administrator alert.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use sqlx::Row;
 use tokio::sync::{watch, Notify};
 
-use super::transport::{DevMailMeta, Transport};
+use super::transport::{DevMailMeta, Failure, Transport};
 use crate::db::Db;
 use crate::time::now_ms;
 
@@ -17,12 +17,20 @@ use crate::time::now_ms;
 const LEASE_MS: i64 = 5 * 60 * 1000;
 const BATCH: i64 = 20;
 const POLL: Duration = Duration::from_secs(5);
+/// The longest wait between two attempts, whatever the first retry delay.
+const MAX_BACKOFF_MS: i64 = 3_600_000;
 
 pub struct MailWorker {
     pub db: Db,
     pub transport: Arc<Transport>,
     pub from: Mailbox,
     pub give_up_after: Duration,
+    /// Delay before the first retry; each later one doubles it (`AMTSWEG_MAIL_RETRY_SECS`).
+    pub first_retry: Duration,
+    /// Longest time one delivery may take (the transport's timeout). A mail is only started
+    /// while this much of the lease is left, so no other instance can claim a mail that is
+    /// still being sent and send it a second time.
+    pub send_timeout: Duration,
     pub wakeup: Arc<Notify>,
 }
 
@@ -36,10 +44,12 @@ struct Claimed {
     created_at: i64,
 }
 
-/// Delay before the next attempt: 30 s, 1 min, 2 min … capped at one hour.
-pub fn backoff_ms(attempts: i64) -> i64 {
-    let exp = attempts.clamp(1, 8) - 1;
-    (30_000_i64 << exp).min(3_600_000)
+/// Delay before the next attempt: the first retry delay (30 s by default), then twice as
+/// long each time (1 min, 2 min …), capped at one hour.
+pub fn backoff_ms(attempts: i64, first_retry: Duration) -> i64 {
+    let first = i64::try_from(first_retry.as_millis()).unwrap_or(MAX_BACKOFF_MS);
+    let exp = attempts.clamp(1, 20) - 1;
+    first.saturating_mul(1_i64 << exp).min(MAX_BACKOFF_MS)
 }
 
 impl MailWorker {
@@ -62,15 +72,63 @@ impl MailWorker {
         }
     }
 
-    /// Delivers one batch of due mail; returns how many were attempted.
+    /// Delivers one batch of due mail; returns how many were attempted. When the server cannot
+    /// be reached, or the lease is nearly used up, the rest of the batch is handed back
+    /// unattempted.
     pub async fn run_once(&self) -> sqlx::Result<usize> {
+        let claimed_at = Instant::now();
         let claimed = self.claim().await?;
-        let n = claimed.len();
-        for mail in claimed {
+        let mut n = 0;
+        let lease = Duration::from_millis(LEASE_MS.unsigned_abs());
+        let mut mails = claimed.into_iter();
+        while let Some(mail) = mails.next() {
+            if claimed_at.elapsed() + self.send_timeout + POLL > lease {
+                let rest: Vec<Claimed> = std::iter::once(mail).chain(mails).collect();
+                self.release(&rest, now_ms(), None).await?;
+                break;
+            }
             let outcome = self.deliver(&mail).await;
-            self.record(&mail, outcome).await?;
+            n += 1;
+            let unreachable = match &outcome {
+                Err(Failure::Unreachable(e)) => Some(e.clone()),
+                _ => None,
+            };
+            let retry_at = self.record(&mail, outcome).await?;
+            if let Some(error) = unreachable {
+                let rest: Vec<Claimed> = mails.collect();
+                if !rest.is_empty() {
+                    let due = retry_at.unwrap_or_else(now_ms);
+                    self.release(&rest, due, Some(&error)).await?;
+                }
+                break;
+            }
         }
         Ok(n)
+    }
+
+    /// Hands claimed mails back without an attempt (the claim counted one): they become due at
+    /// `due_at`, like the mail whose failure stopped the batch, and carry its error so that
+    /// operators see why they wait.
+    async fn release(
+        &self,
+        mails: &[Claimed],
+        due_at: i64,
+        error: Option<&str>,
+    ) -> sqlx::Result<()> {
+        let mut tx = self.db.begin_write().await?;
+        for mail in mails {
+            sqlx::query(
+                "UPDATE mail_outbox SET claimed_until = 0, attempts = attempts - 1,
+                 next_attempt_at = $1, last_error = COALESCE($2, last_error)
+                 WHERE id = $3 AND status = 'pending'",
+            )
+            .bind(due_at)
+            .bind(error)
+            .bind(&mail.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 
     async fn claim(&self) -> sqlx::Result<Vec<Claimed>> {
@@ -106,11 +164,11 @@ impl MailWorker {
             .collect()
     }
 
-    async fn deliver(&self, mail: &Claimed) -> Result<(), String> {
+    async fn deliver(&self, mail: &Claimed) -> Result<(), Failure> {
         let to: Mailbox = mail
             .recipient
             .parse()
-            .map_err(|_| "permanent: recipient is not a valid address".to_string())?;
+            .map_err(|_| Failure::Permanent("recipient is not a valid address".to_string()))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -129,7 +187,7 @@ impl MailWorker {
                             .body(mail.html.clone()),
                     ),
             )
-            .map_err(|e| format!("permanent: cannot build message: {e}"))?;
+            .map_err(|e| Failure::Permanent(format!("cannot build message: {e}")))?;
         let meta = DevMailMeta {
             id: mail.id.clone(),
             to: mail.recipient.clone(),
@@ -140,8 +198,14 @@ impl MailWorker {
         self.transport.send(message, &meta).await
     }
 
-    async fn record(&self, mail: &Claimed, outcome: Result<(), String>) -> sqlx::Result<()> {
+    /// Stores the outcome of one attempt; returns when the mail is due again, if it is.
+    async fn record(
+        &self,
+        mail: &Claimed,
+        outcome: Result<(), Failure>,
+    ) -> sqlx::Result<Option<i64>> {
         let now = now_ms();
+        let mut retry_at = None;
         let mut tx = self.db.begin_write().await?;
         match outcome {
             Ok(()) => {
@@ -156,16 +220,17 @@ impl MailWorker {
                 .await?;
                 tracing::info!(mail_id = %mail.id, attempts = mail.attempts, "mail delivered");
             }
-            Err(error) => {
+            Err(failure) => {
                 let give_up_at = mail.created_at
                     + i64::try_from(self.give_up_after.as_millis()).unwrap_or(i64::MAX);
-                let permanent = error.starts_with("permanent");
+                let permanent = matches!(failure, Failure::Permanent(_));
+                let error = failure.text();
                 if permanent || now >= give_up_at {
                     sqlx::query(
                         "UPDATE mail_outbox SET status = 'failed', claimed_until = 0, last_error = $1
                          WHERE id = $2",
                     )
-                    .bind(&error)
+                    .bind(error)
                     .bind(&mail.id)
                     .execute(&mut *tx)
                     .await?;
@@ -184,12 +249,14 @@ impl MailWorker {
                     .await?;
                     tracing::error!(mail_id = %mail.id, attempts = mail.attempts, %error, "mail given up");
                 } else {
+                    let due = now + backoff_ms(mail.attempts, self.first_retry);
+                    retry_at = Some(due);
                     sqlx::query(
                         "UPDATE mail_outbox SET next_attempt_at = $1, claimed_until = 0, last_error = $2
                          WHERE id = $3",
                     )
-                    .bind(now + backoff_ms(mail.attempts))
-                    .bind(&error)
+                    .bind(due)
+                    .bind(error)
                     .bind(&mail.id)
                     .execute(&mut *tx)
                     .await?;
@@ -197,20 +264,32 @@ impl MailWorker {
                 }
             }
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(retry_at)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::backoff_ms;
+    use std::time::Duration;
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff_ms(1), 30_000);
-        assert_eq!(backoff_ms(2), 60_000);
-        assert_eq!(backoff_ms(3), 120_000);
-        assert_eq!(backoff_ms(50), 3_600_000);
-        assert!((1..60).all(|a| backoff_ms(a) <= backoff_ms(a + 1)));
+        let first = Duration::from_secs(30);
+        assert_eq!(backoff_ms(1, first), 30_000);
+        assert_eq!(backoff_ms(2, first), 60_000);
+        assert_eq!(backoff_ms(3, first), 120_000);
+        assert_eq!(backoff_ms(50, first), 3_600_000);
+        assert!((1..60).all(|a| backoff_ms(a, first) <= backoff_ms(a + 1, first)));
+    }
+
+    #[test]
+    fn a_shorter_first_retry_scales_the_schedule() {
+        let first = Duration::from_secs(1);
+        assert_eq!(backoff_ms(1, first), 1_000);
+        assert_eq!(backoff_ms(4, first), 8_000);
+        assert_eq!(backoff_ms(60, first), 3_600_000);
+        assert_eq!(backoff_ms(1, Duration::ZERO), 0);
     }
 }

@@ -1,9 +1,10 @@
-//! The public pages of the portal: start page, legal pages, language switch, health checks.
+//! The public pages of the portal: start page, legal pages, language switch, health checks, security.txt.
 
 mod health;
 mod home;
 mod language;
 mod legal;
+mod security_txt;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -19,4 +20,5 @@ pub fn router() -> Router<AppState> {
         .route("/sprache", post(language::switch))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/.well-known/security.txt", get(security_txt::security_txt))
 }

@@ -8,9 +8,11 @@
 
 pub mod apply;
 pub mod fees;
+pub mod mfa;
 pub mod pdf;
 pub mod people;
 pub mod s3;
+pub mod smtp;
 
 use std::path::PathBuf;
 
@@ -40,7 +42,7 @@ pub fn postgres_server() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
 }
 
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     use sqlx::Connection;
     let server = postgres_server();
     let name = format!("amtsweg_test_{}", uuid::Uuid::new_v4().simple());
@@ -274,18 +276,112 @@ pub async fn registered(app: &TestApp, email: &str) {
     assert_eq!(r.headers()["location"], "/anmelden?ok=verified");
 }
 
+/// Logs in through the form and, for an account with a second factor (or a staff account that
+/// must set one up), completes the second step as its owner with the app would; returns the
+/// last answer (303 when logged in).
 pub async fn login(
     app: &TestApp,
     client: &reqwest::Client,
     email: &str,
     pw: &str,
 ) -> reqwest::Response {
-    form(
+    let r = form(
         app,
         client,
         "/anmelden",
         "/anmelden",
         &[("email", email), ("password", pw)],
     )
+    .await;
+    second_step(app, client, email, r).await
+}
+
+pub const STEP_PATH: &str = "/anmelden/sicherheitscode";
+pub const ENROL_PATH: &str = "/anmelden/zwei-faktor-einrichten";
+
+/// Completes the second step a password login led to (code, or enrolment of a staff account);
+/// any other answer is returned as it is.
+pub async fn second_step(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    r: reqwest::Response,
+) -> reqwest::Response {
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    match location.as_str() {
+        STEP_PATH => {
+            let code = totp_code(app, email).await;
+            form(app, client, STEP_PATH, STEP_PATH, &[("code", &code)]).await
+        }
+        ENROL_PATH => {
+            let html = client
+                .get(app.url(ENROL_PATH))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let key = enrolment_key(&html);
+            let code = totp::code(&key, totp::step_at(now_ms()));
+            let token = csrf(&html);
+            client
+                .post(app.url(ENROL_PATH))
+                .form(&[("code", code.as_str()), ("_csrf", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+        _ => r,
+    }
+}
+
+use amtsweg_server::accounts::totp;
+use amtsweg_server::time::now_ms;
+
+/// The key an enrolment page offers for typing in (its "Schlüssel"/"Key" row).
+pub fn enrolment_key(html: &str) -> Vec<u8> {
+    let row = html
+        .find("Schlüssel</dt>")
+        .or_else(|| html.find("Key</dt>"))
+        .expect("the enrolment page shows the key");
+    let marker = "kern-description-list-item__value\">";
+    let start = row + html[row..].find(marker).unwrap() + marker.len();
+    let text = html[start..].split('<').next().unwrap();
+    totp::base32_decode(text).expect("the key is Base32")
+}
+
+/// A code the account's authenticator shows now (or, if that step was used already, the next
+/// one the server still accepts; waits for the clock if even that is used).
+pub async fn totp_code(app: &TestApp, email: &str) -> String {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT t.secret, t.last_step FROM mfa_totp t JOIN users u ON u.id = t.user_id WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&app.state.db.pool)
     .await
+    .expect("the account has a second factor");
+    let key = totp::base32_decode(&row.get::<String, _>(0)).unwrap();
+    let last: i64 = row.get(1);
+    loop {
+        let ms = now_ms();
+        let now = totp::step_at(ms);
+        // The previous step only while it stays inside the server's window for a few seconds.
+        let earliest = if totp::STEP_MS - ms.rem_euclid(totp::STEP_MS) > 5_000 {
+            now - totp::WINDOW
+        } else {
+            now
+        };
+        let step = earliest.max(last + 1);
+        if step <= now + totp::WINDOW {
+            return totp::code(&key, step);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }

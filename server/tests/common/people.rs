@@ -1,6 +1,7 @@
 //! People in tests: staff with memberships and citizens, each logged in on a client of its
 //! own, and the small page helpers their tests share.
 
+use amtsweg_server::accounts::totp;
 use amtsweg_server::accounts::users::{self, NewUser};
 use amtsweg_server::domain::{Email, Role};
 use amtsweg_server::secret::Secret;
@@ -24,6 +25,17 @@ pub async fn staff(
     let id = users::create(&app.state.db, user, "http://localhost", false)
         .await
         .unwrap();
+    // Staff accounts log in with a second factor; this one has an authenticator already, so
+    // `login` completes the step with a code computed from the stored key.
+    let secret = totp::base32_encode(&totp::new_secret());
+    sqlx::query(
+        "INSERT INTO mfa_totp (user_id, secret, last_step, enabled_at) VALUES ($1, $2, 0, 0)",
+    )
+    .bind(&id)
+    .bind(&secret)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
     for (postbox, member_role) in postboxes {
         sqlx::query("INSERT INTO memberships (postbox_id, user_id, role, created_at) VALUES ($1, $2, $3, 0)")
             .bind(*postbox)

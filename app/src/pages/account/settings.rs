@@ -7,6 +7,8 @@ pub struct Overview {
     pub email: String,
     pub role_key: &'static str,
     pub profile_complete: bool,
+    /// Whether a second factor is set up.
+    pub two_factor: bool,
     pub notice: Option<&'static str>,
 }
 
@@ -22,6 +24,16 @@ pub fn overview(ctx: &PageCtx, o: Overview) -> String {
                 key: tr("auth.password").into(),
                 value: "••••••••••••".into(),
                 change: Some(("/konto/passwort".into(), tr("auth.password").into())),
+            },
+            SummaryRow {
+                key: tr("twofactor.title").into(),
+                value: tr(if o.two_factor {
+                    "twofactor.on"
+                } else {
+                    "twofactor.off"
+                })
+                .into(),
+                change: Some(("/konto/zwei-faktor".into(), tr("twofactor.title").into())),
             },
             SummaryRow {
                 key: tr("account.role").into(),

@@ -17,9 +17,17 @@ pub struct ServiceRow {
     pub key: String,
     pub title: String,
     pub versions: Vec<VersionRow>,
+    /// The service's own retention period of closed cases, in days; `None`: the default.
+    pub retention_days: Option<i64>,
 }
 
-pub fn services(ctx: &PageCtx, rows: Vec<ServiceRow>, notice: Option<&'static str>) -> String {
+/// `default_retention_days` is the deployment's period for services without their own.
+pub fn services(
+    ctx: &PageCtx,
+    rows: Vec<ServiceRow>,
+    default_retention_days: i64,
+    notice: Option<&'static str>,
+) -> String {
     render_page(
         ctx,
         crate::i18n::t(ctx.lang, "admin.services.title"),
@@ -61,6 +69,7 @@ pub fn services(ctx: &PageCtx, rows: Vec<ServiceRow>, notice: Option<&'static st
                     view! {
                         <h2 class="kern-heading-medium">{s.title.clone()}</h2>
                         <p class="aw-muted">{crate::i18n::tf(crate::lang(), "admin.services.key", &[("key", &s.key)])}</p>
+                        {super::retention_summary(&s.key, &s.title, s.retention_days, default_retention_days)}
                         {data_table(crate::i18n::tf(crate::lang(), "admin.services.caption", &[("service", &s.title)]), headers, versions)}
                     }
                 }).collect_view()}

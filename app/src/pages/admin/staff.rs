@@ -12,6 +12,10 @@ pub struct StaffRow {
     pub lang: String,
     /// Names of the postboxes the account works in.
     pub postboxes: Vec<String>,
+    /// Whether the account has set up its second factor.
+    pub two_factor: bool,
+    /// The viewer may reset it (not for their own account).
+    pub two_factor_resettable: bool,
 }
 
 pub fn staff(ctx: &PageCtx, rows: Vec<StaffRow>, notice: Option<&'static str>) -> String {
@@ -24,6 +28,7 @@ pub fn staff(ctx: &PageCtx, rows: Vec<StaffRow>, notice: Option<&'static str>) -
                 tr("admin.staff.role").to_string(),
                 tr("admin.staff.lang").to_string(),
                 tr("admin.staff.postboxes").to_string(),
+                tr("twofactor.admin.column").to_string(),
                 tr("admin.staff.link").to_string(),
             ];
             let empty = rows.is_empty();
@@ -39,6 +44,7 @@ pub fn staff(ctx: &PageCtx, rows: Vec<StaffRow>, notice: Option<&'static str>) -
                         } else {
                             s.postboxes.join(", ")
                         }),
+                        two_factor_cell(&s),
                         button_cell(
                             format!("/verwaltung/admin/mitarbeitende/{}/link", s.id),
                             tr("admin.staff.send_link"),
@@ -97,4 +103,29 @@ pub fn staff_form(ctx: &PageCtx, state: &FormState) -> String {
             }
         },
     )
+}
+
+/// The second factor's state, with the reset button where the viewer may use it.
+fn two_factor_cell(s: &StaffRow) -> AnyView {
+    let state = tr(if s.two_factor {
+        "twofactor.admin.on"
+    } else {
+        "twofactor.admin.off"
+    });
+    if !s.two_factor_resettable {
+        return cell(state);
+    }
+    let action = format!(
+        "/verwaltung/admin/mitarbeitende/{}/zwei-faktor-zuruecksetzen",
+        s.id
+    );
+    let context = format!(" {}", s.email);
+    view! {
+        {state}
+        <form method="post" action=action>
+            <CsrfField/>
+            <button type="submit" class="aw-btn-link">{tr("twofactor.admin.reset")}<span class="aw-sr-only">{context}</span></button>
+        </form>
+    }
+    .into_any()
 }

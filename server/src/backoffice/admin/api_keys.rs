@@ -7,10 +7,10 @@ use amtsweg_app::pages::admin;
 use amtsweg_app::FormState;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Form;
 use tower_sessions::Session;
 
 use super::{invalid, postbox_preline, session_err, state_with};
+use crate::accounts::reauth::{Recent, RecentForm};
 use crate::api::keys::{self, Scope};
 use crate::backoffice::access::Admin;
 use crate::domain::is_plain_text;
@@ -80,6 +80,7 @@ pub async fn list(
     Path(postbox): Path<String>,
     Query(done): Query<Done>,
     session: Session,
+    _: Recent,
 ) -> AppResult<Response> {
     let new_key = session
         .remove::<(String, String, String)>(NEW_KEY)
@@ -124,7 +125,7 @@ pub async fn create(
     Admin { ctx, user, ip }: Admin,
     Path(postbox): Path<String>,
     session: Session,
-    Form(sent): Form<Vec<(String, String)>>,
+    RecentForm(sent): RecentForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     postbox_preline(&state, &postbox).await?;
     let (name, scopes) = match validate(&sent, ctx.lang) {
@@ -147,6 +148,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     Admin { user, ip, .. }: Admin,
     Path((postbox, id)): Path<(String, String)>,
+    RecentForm(_): RecentForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     if !keys::revoke(&state.db, &postbox, &id, &user, &ip).await? {
         return Err(AppError::NotFound);

@@ -1,8 +1,8 @@
 //! Members of a postbox: add a staff account, change its role, remove it.
 
+use crate::accounts::reauth::RecentForm;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::Form;
 
 use super::postboxes::{load, render_detail};
 use super::{invalid, state_with};
@@ -25,7 +25,7 @@ pub async fn add_member(
     State(state): State<AppState>,
     Admin { ctx, user, ip }: Admin,
     Path(id): Path<String>,
-    Form(f): Form<MemberForm>,
+    RecentForm(f): RecentForm<MemberForm>,
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let mut fs = state_with(&[("user", &f.user), ("role", &f.role)]);
@@ -93,7 +93,7 @@ pub async fn change_role(
     State(state): State<AppState>,
     Admin { user, ip, .. }: Admin,
     Path((id, member)): Path<(String, String)>,
-    Form(f): Form<RoleForm>,
+    RecentForm(f): RecentForm<RoleForm>,
 ) -> AppResult<Response> {
     // The select offers only valid roles; anything else was not sent by the page.
     let role = MemberRole::parse(&f.role).ok_or(AppError::NotFound)?;
@@ -128,6 +128,7 @@ pub async fn remove_member(
     State(state): State<AppState>,
     Admin { user, ip, .. }: Admin,
     Path((id, member)): Path<(String, String)>,
+    RecentForm(_): RecentForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let mut tx = state.db.begin_write().await?;
     let removed = sqlx::query("DELETE FROM memberships WHERE postbox_id = $1 AND user_id = $2")

@@ -10,6 +10,7 @@ mod fee_template;
 mod members;
 mod payee;
 mod postboxes;
+mod retention;
 mod rules;
 mod services;
 mod staff;
@@ -94,6 +95,10 @@ pub fn router() -> Router<AppState> {
             post(staff::send_link),
         )
         .route(
+            &format!("{A}/mitarbeitende/{{id}}/zwei-faktor-zuruecksetzen"),
+            post(staff::reset_two_factor),
+        )
+        .route(
             &format!("{A}/zustaendigkeiten"),
             get(rules::list).post(rules::create),
         )
@@ -103,6 +108,10 @@ pub fn router() -> Router<AppState> {
         )
         .route(&format!("{A}/zustaendigkeiten/pruefen"), get(rules::lookup))
         .route(&format!("{A}/leistungen"), get(services::list))
+        .route(
+            &format!("{A}/leistungen/{{key}}/aufbewahrung"),
+            get(retention::edit_page).post(retention::update),
+        )
         .route(
             &format!("{A}/leistungen/{{key}}/{{version}}/stilllegen"),
             post(services::retire),
@@ -178,6 +187,7 @@ impl Done {
             "member_removed" => "admin.done.member_removed",
             "staff_created" => "admin.done.staff_created",
             "link_sent" => "admin.done.link_sent",
+            "mfa_reset" => "twofactor.admin.done_reset",
             "rule_added" => "admin.done.rule_added",
             "rule_deleted" => "admin.done.rule_deleted",
             "imported" => "admin.done.imported",
@@ -293,5 +303,5 @@ pub(super) async fn postbox_preline(state: &AppState, postbox: &str) -> AppResul
 }
 
 pub(super) fn session_err(e: tower_sessions::session::Error) -> crate::error::AppError {
-    crate::error::AppError::Internal(anyhow::anyhow!("session store: {e}"))
+    crate::error::AppError::Session(e)
 }

@@ -29,7 +29,7 @@ pub async fn list(
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
     let services = sqlx::query(
-        "SELECT service_key, title_de, title_en, current_version FROM services ORDER BY title_de",
+        "SELECT service_key, title_de, title_en, current_version, case_retention_days FROM services ORDER BY title_de",
     )
     .fetch_all(&state.db.pool)
     .await?;
@@ -60,9 +60,15 @@ pub async fn list(
             title: s.try_get(if ctx.lang == Lang::De { 1 } else { 2 })?,
             key,
             versions: list,
+            retention_days: s.try_get(4)?,
         });
     }
-    Ok(private_html(admin::services(&ctx.page(), rows, done.key())))
+    Ok(private_html(admin::services(
+        &ctx.page(),
+        rows,
+        state.config.case_retention_days,
+        done.key(),
+    )))
 }
 
 /// The form posts as multipart (for the file), so its token travels in the query string.

@@ -1,4 +1,5 @@
-//! Staff accounts: list, create, and (re)send the link with which the owner sets a password.
+//! Staff accounts: list, create, (re)send the link with which the owner sets a password, and
+//! reset the second factor of an account whose owner lost it.
 //! The administrator never knows the password: the account starts with a random one nobody
 //! has, and the mailed single-use link is the password-reset link of the account pages.
 
@@ -8,12 +9,12 @@ use amtsweg_app::i18n::Lang;
 use amtsweg_app::pages::admin;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Form;
 use sqlx::{AnyConnection, Row};
 
 use super::{email_field, invalid, state_with, Done};
+use crate::accounts::reauth::{Recent, RecentForm};
 use crate::accounts::tokens::{self, Purpose};
-use crate::accounts::{auth, password};
+use crate::accounts::{auth, mfa, password};
 use crate::backoffice::access::Admin;
 use crate::backoffice::audit::{self, Subject};
 use crate::db::is_unique_violation;
@@ -31,7 +32,9 @@ const LINK_LIFETIME_MS: i64 = 72 * 3600 * 1000;
 
 pub async fn list(
     State(state): State<AppState>,
-    Admin { ctx, .. }: Admin,
+    Admin {
+        ctx, user: admin, ..
+    }: Admin,
     Query(done): Query<Done>,
 ) -> AppResult<Response> {
     let mut postboxes: HashMap<String, Vec<String>> = HashMap::new();
@@ -59,15 +62,21 @@ pub async fn list(
         ));
     }
     let rows = sqlx::query(
-        "SELECT id, email, role, locale FROM users WHERE role IN ('caseworker', 'admin') ORDER BY email",
+        "SELECT u.id, u.email, u.role, u.locale, t.enabled_at FROM users u
+         LEFT JOIN mfa_totp t ON t.user_id = u.id
+         WHERE u.role IN ('caseworker', 'admin') ORDER BY u.email",
     )
     .fetch_all(&state.db.pool)
     .await?
     .iter()
     .map(|r| {
         let id: String = r.try_get(0)?;
+        let two_factor = r.try_get::<Option<i64>, _>(4)?.is_some();
         Ok(admin::StaffRow {
             postboxes: postboxes.remove(&id).unwrap_or_default(),
+            two_factor,
+            // Administrators reset other accounts only; their own is in their settings.
+            two_factor_resettable: two_factor && id != admin.id,
             id,
             email: r.try_get(1)?,
             role: r.try_get(2)?,
@@ -78,7 +87,7 @@ pub async fn list(
     Ok(private_html(admin::staff(&ctx.page(), rows, done.key())))
 }
 
-pub async fn new_page(Admin { ctx, .. }: Admin) -> Response {
+pub async fn new_page(Admin { ctx, .. }: Admin, _: Recent) -> Response {
     let fs = state_with(&[("lang", "de")]);
     private_html(admin::staff_form(&ctx.page(), &fs))
 }
@@ -123,7 +132,7 @@ async fn send_invitation(
 pub async fn create(
     State(state): State<AppState>,
     Admin { ctx, user, ip }: Admin,
-    Form(f): Form<StaffForm>,
+    RecentForm(f): RecentForm<StaffForm>,
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let mut fs = state_with(&[("email", &f.email), ("role", &f.role), ("lang", &f.lang)]);
@@ -203,6 +212,7 @@ pub async fn send_link(
     State(state): State<AppState>,
     Admin { user, ip, .. }: Admin,
     Path(id): Path<String>,
+    RecentForm(_): RecentForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let row = sqlx::query(
         "SELECT email, role, locale FROM users WHERE id = $1 AND role IN ('caseworker', 'admin')",
@@ -228,4 +238,23 @@ pub async fn send_link(
     tx.commit().await?;
     state.mail_wakeup.notify_one();
     Ok(see_other("/verwaltung/admin/mitarbeitende?ok=link_sent"))
+}
+
+/// Removes another account's second factor (lost phone): its sessions end, and a staff account
+/// sets up a new one at its next login.
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    Admin { user, ip, .. }: Admin,
+    Path(id): Path<String>,
+    RecentForm(_): RecentForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    if id == user.id {
+        return Err(AppError::NotFound);
+    }
+    let target = auth::load_user(&state.db, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    mfa::remove(&state.db, &target, &ip, mfa::Removal::ByAdmin(&user)).await?;
+    tracing::info!(admin = %user.id, user = %target.id, "second factor reset");
+    Ok(see_other("/verwaltung/admin/mitarbeitende?ok=mfa_reset"))
 }

@@ -2,12 +2,12 @@
 //! redirect in the session rather than in the address), enable, disable, delete, and the
 //! delivery history. Every change is audited; the secret never is.
 
+use crate::accounts::reauth::{Recent, RecentForm};
 use amtsweg_app::i18n::Lang;
 use amtsweg_app::pages::admin;
 use amtsweg_app::FormState;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Form;
 use sqlx::Row;
 use tower_sessions::Session;
 
@@ -102,6 +102,7 @@ pub async fn list(
     Path(postbox): Path<String>,
     Query(done): Query<Done>,
     session: Session,
+    _: Recent,
 ) -> AppResult<Response> {
     // Taken out of the session on the first look, so a reload no longer shows it.
     let new_secret = session
@@ -166,7 +167,7 @@ pub async fn create(
     Admin { ctx, user, ip }: Admin,
     Path(postbox): Path<String>,
     session: Session,
-    Form(sent): Form<Vec<(String, String)>>,
+    RecentForm(sent): RecentForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     postbox_preline(&state, &postbox).await?;
     let (url, events) = match validate(&sent, ctx.lang, state.config.is_dev()) {
@@ -296,6 +297,7 @@ pub async fn enable(
     State(state): State<AppState>,
     admin: Admin,
     Path(ids): Path<(String, String)>,
+    RecentForm(_): RecentForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     change(&state, admin, ids, Change::Enable).await
 }
@@ -304,6 +306,7 @@ pub async fn disable(
     State(state): State<AppState>,
     admin: Admin,
     Path(ids): Path<(String, String)>,
+    RecentForm(_): RecentForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     change(&state, admin, ids, Change::Disable).await
 }
@@ -312,6 +315,7 @@ pub async fn delete(
     State(state): State<AppState>,
     admin: Admin,
     Path(ids): Path<(String, String)>,
+    RecentForm(_): RecentForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     change(&state, admin, ids, Change::Delete).await
 }

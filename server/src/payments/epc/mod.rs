@@ -138,20 +138,7 @@ impl EpcTransfer {
     /// The payload as a QR code at error correction level M, as EPC069-12 requires.
     pub fn qr(&self) -> Result<QrMatrix, EpcError> {
         let payload = self.payload()?;
-        let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
-            .map_err(|_| EpcError::TooLarge)?;
-        match code.version() {
-            Version::Normal(v) if v <= MAX_VERSION => {}
-            _ => return Err(EpcError::TooLarge),
-        }
-        Ok(QrMatrix {
-            width: code.width(),
-            dark: code
-                .to_colors()
-                .into_iter()
-                .map(|c| c == Color::Dark)
-                .collect(),
-        })
+        QrMatrix::encode(payload.as_bytes(), MAX_VERSION).ok_or(EpcError::TooLarge)
     }
 }
 
@@ -163,6 +150,24 @@ pub struct QrMatrix {
 }
 
 impl QrMatrix {
+    /// Any data as a QR code at error correction level M, if it fits into `max_version`.
+    /// Also used for the `otpauth://` URI of two-factor enrolment.
+    pub fn encode(data: &[u8], max_version: i16) -> Option<QrMatrix> {
+        let code = QrCode::with_error_correction_level(data, EcLevel::M).ok()?;
+        match code.version() {
+            Version::Normal(v) if v <= max_version => {}
+            _ => return None,
+        }
+        Some(QrMatrix {
+            width: code.width(),
+            dark: code
+                .to_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect(),
+        })
+    }
+
     /// Outside the matrix everything is light (that is the quiet zone).
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
         x < self.width
