@@ -16,9 +16,9 @@ use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 
-use quick_xml::encoding::Decoder;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
+use quick_xml::XmlVersion;
 
 use crate::domain::Money;
 
@@ -235,7 +235,6 @@ fn run<R: BufRead>(
             Err(error) => return Err(xml_error(error, &xml)),
         };
         xml.get_mut().reset();
-        let decoder = xml.decoder();
         let at = |detail: &str| CamtError::Malformed {
             position: xml.buffer_position(),
             detail: detail.to_owned(),
@@ -249,7 +248,7 @@ fn run<R: BufRead>(
                 }
                 if let Some(encoding) = decl.encoding() {
                     let encoding = encoding.map_err(|e| at(&e.to_string()))?;
-                    if !is_utf8_label(&encoding) {
+                    if !is_utf8_label(encoding.as_bytes()) {
                         return Err(at("only UTF-8 is accepted"));
                     }
                 }
@@ -260,21 +259,21 @@ fn run<R: BufRead>(
                 if parser.root_closed {
                     return Err(at("content after the root element"));
                 }
-                parser.start(&start, decoder).map_err(|e| e.at(&xml))?;
+                parser.start(&start).map_err(|e| e.at(&xml))?;
             }
             Event::Empty(start) => {
                 if parser.root_closed {
                     return Err(at("content after the root element"));
                 }
-                parser.start(&start, decoder).map_err(|e| e.at(&xml))?;
+                parser.start(&start).map_err(|e| e.at(&xml))?;
                 parser.end().map_err(|e| e.at(&xml))?;
             }
             Event::End(_) => parser.end().map_err(|e| e.at(&xml))?,
             Event::Text(text) => {
                 if parser.in_root() {
-                    let text = text.xml10_content().map_err(|e| at(&e.to_string()))?;
+                    let text = text.xml10_content();
                     parser.text(&text).map_err(|e| e.at(&xml))?;
-                } else if !text.iter().all(|&b| is_xml_space(b)) {
+                } else if !text.bytes().all(is_xml_space) {
                     return Err(at("text outside the root element"));
                 }
             }
@@ -282,7 +281,7 @@ fn run<R: BufRead>(
                 if !parser.in_root() {
                     return Err(at("CDATA outside the root element"));
                 }
-                let text = cdata.xml10_content().map_err(|e| at(&e.to_string()))?;
+                let text = cdata.xml10_content();
                 parser.text(&text).map_err(|e| e.at(&xml))?;
             }
             Event::GeneralRef(reference) => {
@@ -355,20 +354,17 @@ fn resolve_reference(reference: &BytesRef<'_>) -> Result<char, String> {
             Ok(Some(c)) if is_xml_char(c) => Ok(c),
             _ => Err(format!(
                 "invalid character reference &{};",
-                truncated(&String::from_utf8_lossy(reference), 20)
+                truncated(reference, 20)
             )),
         };
     }
     match &**reference {
-        b"lt" => Ok('<'),
-        b"gt" => Ok('>'),
-        b"amp" => Ok('&'),
-        b"apos" => Ok('\''),
-        b"quot" => Ok('"'),
-        other => Err(format!(
-            "undefined entity &{};",
-            truncated(&String::from_utf8_lossy(other), 20)
-        )),
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "amp" => Ok('&'),
+        "apos" => Ok('\''),
+        "quot" => Ok('"'),
+        other => Err(format!("undefined entity &{};", truncated(other, 20))),
     }
 }
 
@@ -387,7 +383,10 @@ fn xml_error<R>(error: quick_xml::Error, xml: &Reader<TokenGuard<R>>) -> CamtErr
             | SyntaxError::UnclosedComment
             | SyntaxError::UnclosedCData
             | SyntaxError::UnclosedDoctype
-            | SyntaxError::UnclosedPIOrXmlDecl,
+            | SyntaxError::UnclosedPI
+            | SyntaxError::UnclosedXmlDecl
+            | SyntaxError::UnclosedSingleQuotedAttributeValue
+            | SyntaxError::UnclosedDoubleQuotedAttributeValue,
         ) => CamtError::Truncated,
         other => CamtError::Malformed {
             position: xml.error_position(),
@@ -623,21 +622,23 @@ impl<'a> Parser<'a> {
         !self.stack.is_empty()
     }
 
-    fn start(&mut self, start: &BytesStart<'_>, decoder: Decoder) -> Result<(), Problem> {
+    fn start(&mut self, start: &BytesStart<'_>) -> Result<(), Problem> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(CamtError::TooDeep {
                 limit: self.limits.max_depth,
             }
             .into());
         }
-        let tag = Tag::from_local_name(start.local_name().as_ref());
+        let tag = Tag::from_local_name(start.local_name().as_ref().as_bytes());
         let is_root = self.stack.is_empty();
         if is_root && tag != Tag::Document {
             return Err(CamtError::NotCamt053.into());
         }
         let namespace_attribute: Cow<'_, [u8]> = match start.name().prefix() {
             _ if !is_root => Cow::Borrowed(b""),
-            Some(prefix) => [b"xmlns:".as_slice(), prefix.as_ref()].concat().into(),
+            Some(prefix) => [b"xmlns:".as_slice(), prefix.as_ref().as_bytes()]
+                .concat()
+                .into(),
             None => b"xmlns".as_slice().into(),
         };
         let mut namespace = None;
@@ -647,16 +648,16 @@ impl<'a> Parser<'a> {
         for attribute in start.attributes() {
             let attribute = attribute.map_err(|e| Problem::Malformed(e.to_string()))?;
             let value = attribute
-                .decode_and_unescape_value(decoder)
+                .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|e| Problem::Malformed(e.to_string()))?;
             if !is_xml_text(&value) {
                 return Err(Problem::Malformed(
                     "control character in an attribute".into(),
                 ));
             }
-            if is_root && attribute.key.as_ref() == namespace_attribute.as_ref() {
+            if is_root && attribute.key.as_ref().as_bytes() == namespace_attribute.as_ref() {
                 namespace = Some(value.trim().to_owned());
-            } else if tag == Tag::Amt && attribute.key.as_ref() == b"Ccy" {
+            } else if tag == Tag::Amt && attribute.key.as_ref() == "Ccy" {
                 currency = Some(value.trim().to_owned());
             }
         }
