@@ -4,6 +4,7 @@
 #
 #   bash server/benches/suite.sh                      # both databases, inbox at 1,000,000 cases
 #   CASES=10000 BACKENDS=sqlite DURATION=5s bash server/benches/suite.sh    # quick look
+#   SEED_ONLY=1 bash server/benches/suite.sh          # seed (and cache) only, measure later
 #
 # Builds the release binary, loads the demo data, seeds CASES cases into the Stuttgart parking
 # postbox (about a third assigned to the demo caseworker) and SUBMITS complete drafts of the
@@ -160,6 +161,10 @@ echo "Command: \`CASES=$CASES BACKENDS=\"$BACKENDS\" DURATION=$DURATION bash ser
 echo "(wrk, $THREADS threads, $CONNECTIONS connections, $DURATION per row, \`Accept-Encoding: br, gzip\`)."
 for backend in $BACKENDS; do
   prepare "$backend"
+  if [ -n "${SEED_ONLY:-}" ]; then
+    echo "seeded data for $backend is ready" >&2
+    continue
+  fi
   port=$(free_port)
   export AMTSWEG_LISTEN=127.0.0.1:$port RUST_LOG=warn
   base=http://127.0.0.1:$port
