@@ -46,8 +46,12 @@ enum Backend {
 pub struct Upload {
     file: tokio::fs::File,
     temp: PathBuf,
+    /// Bytes written to the staging file (ciphertext when sealed).
     size: u64,
     done: bool,
+    /// Encrypts what is written, when the file belongs to a draft or case (always, but in
+    /// tests of storage itself).
+    sealer: Option<crate::crypto::file::Sealer>,
 }
 
 /// Settings of S3-compatible storage beyond the bucket; each falls back to its `AWS_*`
@@ -178,10 +182,25 @@ impl Storage {
             temp,
             size: 0,
             done: false,
+            sealer: None,
         })
     }
 
+    /// An upload encrypted as it is written: plaintext never reaches the staging directory.
+    pub async fn begin_sealed(
+        &self,
+        sealer: crate::crypto::file::Sealer,
+    ) -> std::io::Result<Upload> {
+        let mut upload = self.begin().await?;
+        upload.sealer = Some(sealer);
+        Ok(upload)
+    }
+
     pub async fn commit(&self, mut upload: Upload) -> std::io::Result<String> {
+        if let Some(sealer) = upload.sealer.take() {
+            let last = sealer.finish()?;
+            upload.write_raw(&last).await?;
+        }
         upload.file.flush().await?;
         let key = uuid::Uuid::new_v4().simple().to_string();
         match &self.backend {
@@ -412,9 +431,23 @@ fn not_found() -> std::io::Error {
 }
 
 impl Upload {
+    /// Writes plaintext (encrypted on the way if the upload is sealed).
     pub async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(chunk).await?;
-        self.size += chunk.len() as u64;
+        match self.sealer.as_mut() {
+            Some(sealer) => {
+                let sealed = sealer.update(chunk)?;
+                self.write_raw(&sealed).await
+            }
+            None => self.write_raw(chunk).await,
+        }
+    }
+
+    async fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(bytes).await?;
+        self.size += bytes.len() as u64;
         Ok(())
     }
 }
