@@ -141,6 +141,18 @@ async fn main() {
         .fetch_one(&pool)
         .await
         .unwrap();
+    // Drafts are stored encrypted, with the key the server generated in its data directory;
+    // the copies below are written as (legacy) plaintext, which the server reads as well.
+    let keyring = amtsweg_server::crypto::Keyring::read_file(
+        &server
+            .dir
+            .join(amtsweg_server::crypto::keyring::DEFAULT_FILE),
+    )
+    .unwrap();
+    let raw = amtsweg_server::crypto::Vault::new(keyring)
+        .open(&pool, raw)
+        .await
+        .unwrap();
     let mut answers: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&raw).unwrap();
     answers.insert(

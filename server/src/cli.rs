@@ -104,6 +104,11 @@ enum Command {
         #[command(subcommand)]
         command: StorageCommand,
     },
+    /// Encryption keys: generate, status, rotate, encrypt data stored before encryption.
+    Keys {
+        #[command(subcommand)]
+        command: crate::crypto::command::KeysCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -455,6 +460,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Service {
             command: ServiceCommand::Retention { key, days, default },
         } => crate::retention::command(&config, &key, days, default).await,
+        Command::Keys { command } => crate::crypto::command::run(&config, command).await,
         Command::Backup { to } => crate::backup::command_backup(&config, &to).await,
         Command::Restore { from } => crate::backup::command_restore(&config, &from).await,
         Command::ApiKey {

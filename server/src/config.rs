@@ -310,6 +310,22 @@ pub struct Config {
         default_value_t = 5
     )]
     pub webhook_retry_secs: u64,
+
+    /// Deployment keys that wrap the data keys of drafts and cases: `id:base64-32-bytes`,
+    /// separated by commas, the first active (`openssl rand -base64 32` makes one). Unset: the
+    /// key file below.
+    #[arg(
+        long,
+        global = true,
+        env = "AMTSWEG_ENCRYPTION_KEYS",
+        hide_env_values = true
+    )]
+    pub encryption_keys: Option<Secret<String>>,
+
+    /// File with the deployment keys, one `id:base64` per line, the first active. Unset and no
+    /// AMTSWEG_ENCRYPTION_KEYS: `encryption.key` in the data directory, created on first start.
+    #[arg(long, global = true, env = "AMTSWEG_ENCRYPTION_KEY_FILE")]
+    pub encryption_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -347,6 +363,11 @@ impl Config {
             ),
             None => Ok(crate::storage::Storage::local(self.files_dir())),
         }
+    }
+
+    /// The deployment keys (see `crypto::keyring`); may create the default key file.
+    pub fn keyring(&self) -> Result<crate::crypto::Keyring, String> {
+        crate::crypto::Keyring::load(self)
     }
 
     pub fn mail_dir(&self) -> PathBuf {
@@ -460,6 +481,8 @@ const FILE_KEYS: &[(&str, &str)] = &[
     ("operator_email", "AMTSWEG_OPERATOR_EMAIL"),
     ("operator_phone", "AMTSWEG_OPERATOR_PHONE"),
     ("webhook_retry_secs", "AMTSWEG_WEBHOOK_RETRY_SECS"),
+    ("encryption_keys", "AMTSWEG_ENCRYPTION_KEYS"),
+    ("encryption_key_file", "AMTSWEG_ENCRYPTION_KEY_FILE"),
 ];
 
 /// Reads a TOML configuration file into (environment variable, value) pairs. Unknown keys are

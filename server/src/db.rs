@@ -38,6 +38,9 @@ pub struct Db {
     pub users: Option<Arc<BoundedMap<String, crate::accounts::auth::User>>>,
     /// Drafts as read by every form page, on SQLite only (as `users`).
     pub drafts: Option<Arc<BoundedMap<String, CachedDraft>>>,
+    /// Keys for encryption at rest. Empty after `connect`: legacy plaintext reads, nothing can
+    /// be encrypted or decrypted until `with_keys` (the server and the key commands do).
+    pub vault: crate::crypto::Vault,
 }
 
 /// A draft row: owner, service key, definition version, answers (JSON).
@@ -69,6 +72,11 @@ pub enum DbOpenError {
 }
 
 impl Db {
+    pub fn with_keys(mut self, keyring: crate::crypto::Keyring) -> Self {
+        self.vault = crate::crypto::Vault::new(keyring);
+        self
+    }
+
     /// Call after every change of a `users` row, so the next request sees it.
     pub fn forget_user(&self, id: &str) {
         if let Some(c) = &self.users {
@@ -132,6 +140,7 @@ impl Db {
             backend,
             users,
             drafts,
+            vault: crate::crypto::Vault::default(),
         })
     }
 

@@ -212,8 +212,8 @@ pub async fn drafts(db: &Db, like: &str, count: usize) -> anyhow::Result<usize> 
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO drafts (id, user_id, service_key, version, answers, created_at, updated_at)
-                 SELECT $1, user_id, service_key, version, answers, created_at, updated_at
+                "INSERT INTO drafts (id, user_id, service_key, version, answers, created_at, updated_at, data_key_id)
+                 SELECT $1, user_id, service_key, version, answers, created_at, updated_at, data_key_id
                  FROM drafts WHERE id = $2",
             )
             .bind(&id)

@@ -49,7 +49,10 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
         config.validate().map_err(StartError::Config)?;
-        let db = Db::connect(&config.database_url(), config.db_max_connections).await?;
+        let keyring = config.keyring().map_err(StartError::Config)?;
+        let db = Db::connect(&config.database_url(), config.db_max_connections)
+            .await?
+            .with_keys(keyring);
         db.migrate().await?;
         let transport = match &config.smtp_url {
             Some(url) => {

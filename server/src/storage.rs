@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
-use object_store::{path::Path as ObjectPath, ObjectStore, PutPayload, WriteMultipart};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use object_store::{path::Path as ObjectPath, ObjectStore};
+use tokio::io::AsyncWriteExt;
 
 /// A stored file's content, read in chunks.
 pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
@@ -46,8 +46,12 @@ enum Backend {
 pub struct Upload {
     file: tokio::fs::File,
     temp: PathBuf,
+    /// Bytes written to the staging file (ciphertext when sealed).
     size: u64,
     done: bool,
+    /// Encrypts what is written, when the file belongs to a draft or case (always, but in
+    /// tests of storage itself).
+    sealer: Option<crate::crypto::file::Sealer>,
 }
 
 /// Settings of S3-compatible storage beyond the bucket; each falls back to its `AWS_*`
@@ -178,10 +182,25 @@ impl Storage {
             temp,
             size: 0,
             done: false,
+            sealer: None,
         })
     }
 
+    /// An upload encrypted as it is written: plaintext never reaches the staging directory.
+    pub async fn begin_sealed(
+        &self,
+        sealer: crate::crypto::file::Sealer,
+    ) -> std::io::Result<Upload> {
+        let mut upload = self.begin().await?;
+        upload.sealer = Some(sealer);
+        Ok(upload)
+    }
+
     pub async fn commit(&self, mut upload: Upload) -> std::io::Result<String> {
+        if let Some(sealer) = upload.sealer.take() {
+            let last = sealer.finish()?;
+            upload.write_raw(&last).await?;
+        }
         upload.file.flush().await?;
         let key = uuid::Uuid::new_v4().simple().to_string();
         match &self.backend {
@@ -203,6 +222,8 @@ impl Storage {
         Ok(key)
     }
 
+    /// The stored bytes as they are: encrypted for every file written since encryption at
+    /// rest. Readers go through `crypto::Vault::open_file`, which decrypts.
     pub async fn open(&self, key: &str) -> std::io::Result<ByteStream> {
         match &self.backend {
             Backend::Local(root) => {
@@ -349,60 +370,6 @@ pub struct StoredObject {
     pub modified: std::time::SystemTime,
 }
 
-/// Sends a staged file to the object store: small files in one request, large ones in parts
-/// read from disk as they go (never the whole file in memory). A failed upload in parts is
-/// aborted, so the store keeps no half-written object.
-async fn put_file(
-    store: &dyn ObjectStore,
-    dest: &ObjectPath,
-    source: &Path,
-    size: u64,
-) -> std::io::Result<()> {
-    if size <= SINGLE_PUT_LIMIT {
-        let bytes = tokio::fs::read(source).await?;
-        store
-            .put(dest, PutPayload::from(bytes))
-            .await
-            .map_err(io_error)?;
-        return Ok(());
-    }
-    let parts = store.put_multipart(dest).await.map_err(io_error)?;
-    let mut writer = WriteMultipart::new_with_chunk_size(parts, PART_SIZE);
-    let result: std::io::Result<()> = async {
-        let mut file = tokio::fs::File::open(source).await?;
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = file.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            writer
-                .wait_for_capacity(PARTS_IN_FLIGHT)
-                .await
-                .map_err(io_error)?;
-            writer.write(&buf[..n]);
-        }
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => writer.finish().await.map(|_| ()).map_err(io_error),
-        Err(e) => {
-            let _ = writer.abort().await;
-            Err(e)
-        }
-    }
-}
-
-fn io_error(e: object_store::Error) -> std::io::Error {
-    match e {
-        object_store::Error::NotFound { .. } => {
-            std::io::Error::new(std::io::ErrorKind::NotFound, e)
-        }
-        e => std::io::Error::other(e),
-    }
-}
-
 fn bad_key() -> std::io::Error {
     std::io::Error::other("bad key")
 }
@@ -412,9 +379,23 @@ fn not_found() -> std::io::Error {
 }
 
 impl Upload {
+    /// Writes plaintext (encrypted on the way if the upload is sealed).
     pub async fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(chunk).await?;
-        self.size += chunk.len() as u64;
+        match self.sealer.as_mut() {
+            Some(sealer) => {
+                let sealed = sealer.update(chunk)?;
+                self.write_raw(&sealed).await
+            }
+            None => self.write_raw(chunk).await,
+        }
+    }
+
+    async fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(bytes).await?;
+        self.size += bytes.len() as u64;
         Ok(())
     }
 }
@@ -426,6 +407,9 @@ impl Drop for Upload {
         }
     }
 }
+
+mod object;
+use object::{io_error, put_file};
 
 #[cfg(test)]
 mod tests;

@@ -208,6 +208,13 @@ db_test!(
             (postbox.as_deref(), status.as_str()),
             (Some("p-stuttgart-parken"), "submitted")
         );
+        let answers = app
+            .state
+            .db
+            .vault
+            .open(&app.state.db.pool, answers)
+            .await
+            .unwrap();
         let answers: serde_json::Value = serde_json::from_str(&answers).unwrap();
         assert_eq!(answers["birth_date"], "1990-03-27");
         assert_eq!(answers["plate"], "S-AB 1234");

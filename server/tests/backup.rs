@@ -283,6 +283,14 @@ async fn a_backup_taken_while_citizens_submit_restores_everything_into_a_fresh_i
         &[],
     );
     assert!(out.status.success(), "{}", said(&out));
+    assert!(said(&out).contains("encryption keys"), "{}", said(&out));
+    // The keys are not part of a backup; the operator restores the key file from its own.
+    assert!(!backup_dir.join("encryption.key").exists());
+    std::fs::copy(
+        app.dir.join("encryption.key"),
+        restored_dir.join("encryption.key"),
+    )
+    .unwrap();
     let restored =
         TestApp::spawn_with(Backend::Sqlite, |c| c.data_dir = restored_dir.clone()).await;
     let found: Vec<String> = sqlx::query_scalar("SELECT reference FROM cases")

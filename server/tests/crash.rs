@@ -125,8 +125,12 @@ async fn submissions_survive_sigkill_at_random_moments() {
         stats.server_errors
     );
 
-    // The database, with the server stopped.
-    let db = Db::connect(&db_url, 2).await.unwrap();
+    // The database, with the server stopped, and the key file the server generated.
+    let keyring = amtsweg_server::crypto::Keyring::read_file(
+        &dir.join(amtsweg_server::crypto::keyring::DEFAULT_FILE),
+    )
+    .unwrap();
+    let db = Db::connect(&db_url, 2).await.unwrap().with_keys(keyring);
     let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_all(&db.pool)
         .await
@@ -222,6 +226,7 @@ async fn check_evidence(db: &Db, storage: &Storage) {
         .map(|(id, key, size, sha)| (id, (key, size, sha)))
         .collect();
     for (case_id, reference, answers) in cases {
+        let answers = db.vault.open(&db.pool, answers).await.unwrap();
         let answers: serde_json::Value = serde_json::from_str(&answers).unwrap();
         let files = answers["registration_certificate"]
             .as_array()
@@ -238,8 +243,9 @@ async fn check_evidence(db: &Db, storage: &Storage) {
                 .unwrap_or_else(|| panic!("case {reference}: document {doc} missing"));
             assert_eq!(f["sha256"].as_str(), Some(sha.as_str()));
             assert_eq!(f["size"].as_i64(), Some(*size));
-            let mut stream = storage
-                .open(key)
+            let mut stream = db
+                .vault
+                .open_file(&db.pool, storage, key)
                 .await
                 .unwrap_or_else(|e| panic!("case {reference}: file of {doc}: {e}"));
             let mut hasher = Sha256::new();

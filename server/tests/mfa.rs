@@ -41,6 +41,17 @@ db_test!(citizen_enrols_and_logs_in_with_a_code_once, |app| {
     .fetch_one(&app.state.db.pool)
     .await
     .unwrap();
+    assert!(
+        amtsweg_server::crypto::is_sealed(&secret),
+        "the TOTP key is stored encrypted"
+    );
+    let secret = app
+        .state
+        .db
+        .vault
+        .open(&app.state.db.pool, secret)
+        .await
+        .unwrap();
     assert_eq!(totp::base32_decode(&secret).unwrap(), key);
     assert_eq!(audit(&app, "mfa.enrol").await.len(), 1);
 

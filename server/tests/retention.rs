@@ -238,6 +238,12 @@ db_test!(
         let old_id = case_id(app, &old).await;
         let old_keys = keys_of(app, &old_id).await;
         assert_eq!(old_keys.len(), 3, "evidence, attachment, notice PDF");
+        let old_data_key: String =
+            sqlx::query_scalar("SELECT data_key_id FROM cases WHERE id = $1")
+                .bind(&old_id)
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
 
         // `recent`: closed 10 days ago; it also uses `old`'s evidence (reused from the library),
         // which must therefore stay.
@@ -342,6 +348,14 @@ db_test!(
         for key in &old_keys {
             assert_eq!(stored.contains(key), *key == shared, "{key}");
         }
+        // Its data key stays only because the shared evidence is encrypted with it.
+        let n = scalar_i64(
+            app,
+            "SELECT COUNT(*) FROM data_keys WHERE id = $1",
+            &old_data_key,
+        )
+        .await;
+        assert_eq!(n, 1, "still needed by the evidence `recent` uses");
         let (s, _) = text(app, &w.cw, &case_page).await;
         assert_eq!(s, 404);
         let (s, _) = text(app, &w.anna, &format!("/konto/postfach/{old}")).await;

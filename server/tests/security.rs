@@ -376,6 +376,13 @@ db_test!(
             .fetch_one(&app.state.db.pool)
             .await
             .unwrap();
+        let answers = app
+            .state
+            .db
+            .vault
+            .open(&app.state.db.pool, answers)
+            .await
+            .unwrap();
         assert!(!answers.contains("xxxx") && !answers.contains('\u{7}'));
     }
 );

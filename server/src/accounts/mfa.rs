@@ -138,6 +138,9 @@ pub async fn enable(
 ) -> Result<(Vec<String>, i64), AppError> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
+    shred_secret(&mut tx, &user.id).await?;
+    // The TOTP key is encrypted under a data key of its own (it belongs to no case).
+    let data_key = db.vault.create(&mut tx).await?;
     let replaced = sqlx::query("DELETE FROM mfa_totp WHERE user_id = $1")
         .bind(&user.id)
         .execute(&mut *tx)
@@ -148,7 +151,7 @@ pub async fn enable(
         "INSERT INTO mfa_totp (user_id, secret, last_step, enabled_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(&user.id)
-    .bind(secret_base32)
+    .bind(db.vault.seal(&data_key, secret_base32))
     .bind(step)
     .bind(now)
     .execute(&mut *tx)
@@ -196,6 +199,23 @@ pub async fn renew_recovery_codes(db: &Db, user: &User, ip: &str) -> Result<Vec<
     Ok(codes)
 }
 
+/// Deletes the data key of an account's stored TOTP key, which is about to be removed or
+/// replaced, so no copy of the database can yield it afterwards.
+async fn shred_secret(conn: &mut AnyConnection, user_id: &str) -> sqlx::Result<()> {
+    let secret: Option<String> =
+        sqlx::query_scalar("SELECT secret FROM mfa_totp WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(key) = secret.as_deref().and_then(crate::crypto::sealed_key_id) {
+        sqlx::query("DELETE FROM data_keys WHERE id = $1")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn enabled_in(conn: &mut AnyConnection, user_id: &str) -> sqlx::Result<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM mfa_totp WHERE user_id = $1")
         .bind(user_id)
@@ -217,6 +237,7 @@ pub enum Removal<'a> {
 /// Removes the authenticator and the recovery codes of `target`. False if there was none.
 pub async fn remove(db: &Db, target: &User, ip: &str, how: Removal<'_>) -> Result<bool, AppError> {
     let mut tx = db.begin_write().await?;
+    shred_secret(&mut tx, &target.id).await?;
     let removed = sqlx::query("DELETE FROM mfa_totp WHERE user_id = $1")
         .bind(&target.id)
         .execute(&mut *tx)
@@ -334,8 +355,9 @@ async fn check_code(db: &Db, user_id: &str, digits: &str) -> Result<Check, AppEr
     else {
         return Ok(Check::Wrong);
     };
-    let secret: String = row.try_get(0)?;
+    let stored: String = row.try_get(0)?;
     let last_step: i64 = row.try_get(1)?;
+    let secret = db.vault.open(&db.pool, stored.clone()).await?;
     let key = totp::base32_decode(&secret)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored TOTP key is not Base32")))?;
     let Some(step) = totp::verify(&key, digits, totp::step_at(now_ms()), last_step) else {
@@ -347,7 +369,7 @@ async fn check_code(db: &Db, user_id: &str, digits: &str) -> Result<Check, AppEr
     )
     .bind(step)
     .bind(user_id)
-    .bind(&secret)
+    .bind(&stored)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -380,62 +402,4 @@ pub async fn enrol_demo(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn recovery_codes_are_well_formed_and_distinct() {
-        let codes: Vec<String> = (0..200).map(|_| new_recovery_code()).collect();
-        for c in &codes {
-            assert_eq!(c.len(), 19, "{c}");
-            assert_eq!(c.matches('-').count(), 3, "{c}");
-            assert_eq!(
-                normalize_recovery_code(c).as_deref(),
-                Some(c.replace('-', "").as_str())
-            );
-        }
-        let mut unique = codes.clone();
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), codes.len());
-    }
-
-    #[test]
-    fn recovery_codes_are_read_as_typed() {
-        assert_eq!(
-            normalize_recovery_code("0123 4567 89ab cdef").as_deref(),
-            Some("0123456789ABCDEF")
-        );
-        assert_eq!(
-            normalize_recovery_code("oI2l-4567-89AB-CDEF").as_deref(),
-            Some("0121456789ABCDEF"),
-            "O, I and L read as digits"
-        );
-        assert_eq!(normalize_recovery_code("123456"), None, "a TOTP code");
-        assert_eq!(
-            normalize_recovery_code("0123-4567-89AB-CDEU"),
-            None,
-            "U is not in the alphabet"
-        );
-        assert_eq!(
-            normalize_recovery_code("0123-4567-89AB-CDE"),
-            None,
-            "too short"
-        );
-        assert_ne!(
-            recovery_hash("a", "0123456789ABCDEF"),
-            recovery_hash("b", "0123456789ABCDEF")
-        );
-    }
-
-    proptest! {
-        #[test]
-        fn normalizing_is_idempotent(s in "[0-9A-Za-z -]{0,24}") {
-            if let Some(n) = normalize_recovery_code(&s) {
-                prop_assert_eq!(normalize_recovery_code(&n), Some(n.clone()));
-                prop_assert_eq!(n.len(), RECOVERY_LEN);
-            }
-        }
-    }
-}
+mod tests;

@@ -345,6 +345,17 @@ pub async fn export(State(state): State<AppState>, Authed(_, user): Authed) -> A
     .bind(&user.id)
     .fetch_all(&state.db.pool)
     .await?;
+    let vault = &state.db.vault;
+    let mut drafts_plain = Vec::with_capacity(drafts.len());
+    for (k, a) in drafts {
+        drafts_plain.push((k, vault.open(&state.db.pool, a).await?));
+    }
+    let drafts = drafts_plain;
+    let mut cases_plain = Vec::with_capacity(cases.len());
+    for (r, k, st, a) in cases {
+        cases_plain.push((r, k, st, vault.open(&state.db.pool, a).await?));
+    }
+    let cases = cases_plain;
     let parse =
         |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap_or(serde_json::Value::Null);
     let doc = serde_json::json!({

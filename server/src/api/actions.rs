@@ -279,6 +279,12 @@ pub async fn message(
         return Err(ApiError::invalid(problems));
     }
     let case = staff_case(&state, &key, &reference).await?;
+    let data_key = state
+        .db
+        .vault
+        .key_of_pooled(&state.db.pool, crate::crypto::Owner::Case, &case.id)
+        .await
+        .map_err(ApiError::internal)?;
     let mut stored = Vec::new();
     for (i, (name, bytes)) in decoded.into_iter().enumerate() {
         let chunks = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
@@ -291,6 +297,7 @@ pub async fn message(
             &["pdf", "jpeg", "png"],
             MAX_ATTACHMENT_BYTES,
             None,
+            &data_key,
         )
         .await?
         {

@@ -154,7 +154,21 @@ pub async fn upload(
     };
     let outcome = match problem {
         Some(p) => Err(p),
-        None => receive(&state, &mut multipart, field, limit, &user.id, lang, &fail).await?,
+        None => {
+            // Evidence is encrypted under the draft's data key, which the case inherits.
+            let key = state
+                .db
+                .vault
+                .key_of_pooled(&state.db.pool, crate::crypto::Owner::Draft, &id)
+                .await?;
+            let to = Target {
+                field,
+                limit,
+                user_id: &user.id,
+                key: &key,
+            };
+            receive(&state, &mut multipart, &to, lang, &fail).await?
+        }
     };
     match outcome {
         Ok((doc_id, name, size)) => {
@@ -178,15 +192,22 @@ type Received = Result<(String, String, i64), String>;
 /// Builds a translated message about the field from a key and arguments.
 type Fail<'a> = &'a (dyn Fn(&str, &[(&str, &str)]) -> String + Sync);
 
+/// Where an upload goes: the form field (its types), the size limit, the owner, the key.
+struct Target<'a> {
+    field: &'a Field,
+    limit: u64,
+    user_id: &'a str,
+    key: &'a crate::crypto::DataKey,
+}
+
 async fn receive(
     state: &AppState,
     multipart: &mut Multipart,
-    field: &Field,
-    limit: u64,
-    user_id: &str,
+    to: &Target<'_>,
     lang: Lang,
     fail: Fail<'_>,
 ) -> AppResult<Received> {
+    let (field, limit) = (to.field, to.limit);
     let mut part = loop {
         match multipart.next_field().await {
             Ok(Some(p)) if p.name() == Some("file") => break p,
@@ -201,9 +222,15 @@ async fn receive(
         }
     };
     let accepted = field.accepted();
-    let stored =
-        crate::backoffice::uploads::store_part(state, &mut part, &accepted, limit, Some(user_id))
-            .await?;
+    let stored = crate::backoffice::uploads::store_part(
+        state,
+        &mut part,
+        &accepted,
+        limit,
+        Some(to.user_id),
+        to.key,
+    )
+    .await?;
     use crate::backoffice::uploads::Problem;
     Ok(match stored {
         Ok(s) => Ok((s.document_id, s.file_name, s.size)),
@@ -336,11 +363,19 @@ pub async fn send_file(
     content_type: &str,
     size: i64,
 ) -> AppResult<Response> {
-    let stream = state
-        .storage
-        .open(key)
+    let stream = match state
+        .db
+        .vault
+        .open_file(&state.db.pool, &state.storage, key)
         .await
-        .map_err(|_| AppError::NotFound)?;
+    {
+        Ok(s) => s,
+        Err(crate::crypto::CryptoError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(AppError::NotFound)
+        }
+        // A missing or wrong key is the operator's problem: logged, a plain error page.
+        Err(e) => return Err(e.into()),
+    };
     let body = Body::from_stream(stream);
     let mut resp = body.into_response();
     let h = resp.headers_mut();
@@ -373,57 +408,4 @@ pub async fn send_file(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn content_decides_the_type() {
-        assert_eq!(sniff(b"%PDF-1.7\n").map(|k| k.0), Some("pdf"));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).map(|k| k.0), Some("jpeg"));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....").map(|k| k.0), Some("png"));
-        assert_eq!(sniff(b"MZ\x90\x00"), None, "an executable named .pdf");
-        assert_eq!(
-            sniff(b"PK\x03\x04"),
-            None,
-            "Office files (zip) are not accepted"
-        );
-    }
-
-    #[test]
-    fn script_in_pdfs_is_found_across_chunks() {
-        let mut s = PdfScriptScan::default();
-        s.feed(b"%PDF-1.4 1 0 obj << /Type /Action /S /Java");
-        s.feed(b"Script /JS (app.alert(1)) >>");
-        assert!(s.found);
-        let mut clean = PdfScriptScan::default();
-        clean.feed(b"%PDF-1.4 plain text stream");
-        assert!(!clean.found);
-    }
-
-    #[test]
-    fn hostile_file_names_are_cleaned() {
-        assert_eq!(clean_name("../../etc/passwd", "pdf"), "passwd");
-        assert_eq!(
-            clean_name("C:\\Users\\x\\Ausweis.pdf", "pdf"),
-            "Ausweis.pdf"
-        );
-        assert_eq!(clean_name("a\u{0}b\r\n\"c\".pdf", "pdf"), "abc.pdf");
-        assert_eq!(clean_name("...", "jpeg"), "nachweis.jpg");
-    }
-
-    proptest! {
-        #[test]
-        fn cleaned_names_never_contain_paths_or_controls(s in "\\PC{0,120}|.{0,40}") {
-            let n = clean_name(&s, "pdf");
-            prop_assert!(!n.contains('/') && !n.contains('\\') && !n.chars().any(char::is_control) && !n.contains('"'));
-            prop_assert!(!n.is_empty() && n.chars().count() <= 100);
-        }
-
-        #[test]
-        fn scanning_never_panics(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..8)) {
-            let mut s = PdfScriptScan::default();
-            for c in &chunks { s.feed(c); }
-        }
-    }
-}
+mod tests;

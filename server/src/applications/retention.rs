@@ -62,10 +62,22 @@ pub async fn run(db: &Db, policy: Policy, public_url: &str) -> sqlx::Result<(usi
         );
         enqueue(&mut tx, &mail).await?;
     }
+    let data_keys: Vec<String> = sqlx::query_scalar(
+        "SELECT data_key_id FROM drafts WHERE updated_at < $1 AND data_key_id IS NOT NULL",
+    )
+    .bind(delete_before)
+    .fetch_all(&mut *tx)
+    .await?;
     let deleted = sqlx::query("DELETE FROM drafts WHERE updated_at < $1")
         .bind(delete_before)
         .execute(&mut *tx)
         .await?;
+    // Crypto-shredding, unless the citizen's uploads (kept for reuse) still need the key.
+    for key in &data_keys {
+        if crate::crypto::admin::delete_if_unused(&mut tx, key).await? {
+            db.vault.forget(key);
+        }
+    }
     tx.commit().await?;
     db.forget_drafts();
     Ok((due.len(), deleted.rows_affected()))

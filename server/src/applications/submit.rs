@@ -67,6 +67,12 @@ pub async fn submit(
     };
     let (key, version, raw): (String, i64, String) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let raw = db.vault.open(&db.pool, raw).await?;
+    // The case keeps the draft's data key, under which its evidence is encrypted already.
+    let data_key = db
+        .vault
+        .key_of_pooled(&db.pool, crate::crypto::Owner::Draft, draft_id)
+        .await?;
     let def = catalog::definition(db, &key, version)
         .await?
         .ok_or_else(|| anyhow::anyhow!("definition {key} v{version} missing"))?;
@@ -146,8 +152,8 @@ pub async fn submit(
     };
     let inserted = sqlx::query(
         "INSERT INTO cases (id, reference, draft_id, user_id, service_key, version, answers, ags, postal_code,
-                            postbox_id, status, submitted_at, applicant_name, updated_at, due_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                            postbox_id, status, submitted_at, applicant_name, updated_at, due_at, data_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&case_id)
     .bind(reference.as_str())
@@ -155,7 +161,7 @@ pub async fn submit(
     .bind(&user.id)
     .bind(&key)
     .bind(version)
-    .bind(structured.to_string())
+    .bind(db.vault.seal(&data_key, &structured.to_string()))
     .bind(ags.clone().unwrap_or_default())
     .bind(plz.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default())
     .bind(responsible.as_ref().map(|r| r.postbox_id.clone()))
@@ -164,6 +170,7 @@ pub async fn submit(
     .bind(&applicant_name)
     .bind(now)
     .bind(now + processing_days * 86_400_000)
+    .bind(&data_key.id)
     .execute(&mut *tx)
     .await;
     match inserted {

@@ -72,6 +72,7 @@ pub async fn render(db: &Db, case_id: &str, lang: Lang) -> AppResult<Vec<u8>> {
         row.try_get(2)?,
         row.try_get(3)?,
     );
+    let raw = db.vault.open(&db.pool, raw).await?;
     let def = catalog::definition(db, &key, version)
         .await?
         .ok_or(AppError::NotFound)?;

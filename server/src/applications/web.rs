@@ -271,18 +271,25 @@ pub async fn start(
     }
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_ms();
+    // The draft's data key, inherited by the case: answers, evidence and messages of one
+    // application are encrypted under one key.
+    let mut tx = state.db.begin_write().await?;
+    let data_key = state.db.vault.create(&mut tx).await?;
+    let plain = serde_json::to_string(&answers).map_err(|e| AppError::Internal(e.into()))?;
     sqlx::query(
-        "INSERT INTO drafts (id, user_id, service_key, version, answers, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO drafts (id, user_id, service_key, version, answers, created_at, updated_at, data_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
     .bind(&id)
     .bind(&user.id)
     .bind(&key)
     .bind(i64::from(def.version))
-    .bind(serde_json::to_string(&answers).map_err(|e| AppError::Internal(e.into()))?)
+    .bind(state.db.vault.seal(&data_key, &plain))
     .bind(now)
-    .execute(&state.db.pool)
+    .bind(&data_key.id)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     let first = def.pages[0].id.get_ref();
     Ok(see_other(&format!("/antraege/{id}/{first}")))
 }
@@ -381,6 +388,7 @@ pub async fn summary(
         row.try_get(2)?,
         row.try_get(3)?,
     );
+    let raw = state.db.vault.open(&state.db.pool, raw).await?;
     let def = catalog::definition(&state.db, &key, version)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -17,6 +17,7 @@ use super::definition::{Definition, FieldType, Page};
 use super::submit::{self, Outcome};
 use super::{catalog, views};
 use crate::accounts::auth::User;
+use crate::crypto::Owner;
 use crate::db::CachedDraft;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, see_other, Authed};
@@ -48,7 +49,8 @@ async fn draft_row(state: &AppState, user: &User, id: &str) -> AppResult<CachedD
     .fetch_optional(&state.db.pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let raw: String = row.try_get(2)?;
+    // Kept in memory decrypted, like every value a request works with.
+    let raw = state.db.vault.open(&state.db.pool, row.try_get(2)?).await?;
     let found: CachedDraft = (
         user.id.clone(),
         row.try_get(0)?,
@@ -75,10 +77,16 @@ pub async fn load_draft(state: &AppState, user: &User, id: &str) -> AppResult<Dr
 }
 
 pub async fn save_draft(state: &AppState, d: &Draft) -> AppResult<()> {
+    let key = state
+        .db
+        .vault
+        .key_of_pooled(&state.db.pool, Owner::Draft, &d.id)
+        .await?;
+    let plain = serde_json::to_string(&d.answers).map_err(|e| AppError::Internal(e.into()))?;
     sqlx::query(
         "UPDATE drafts SET answers = $1, updated_at = $2, reminded_at = NULL WHERE id = $3",
     )
-    .bind(serde_json::to_string(&d.answers).map_err(|e| AppError::Internal(e.into()))?)
+    .bind(state.db.vault.seal(&key, &plain))
     .bind(now_ms())
     .bind(&d.id)
     .execute(&state.db.pool)

@@ -217,6 +217,12 @@ pub async fn change_state(
 
 pub async fn add_note(db: &Db, a: &Actor<'_>, case: &StaffCase, body: &str) -> Result<(), Refused> {
     let mut tx = db.begin_write().await?;
+    // Internal notes are content like messages: encrypted under the case's data key.
+    let key = db
+        .vault
+        .key_of(&mut tx, crate::crypto::Owner::Case, &case.id)
+        .await
+        .map_err(sqlx::Error::from)?;
     sqlx::query(
         "INSERT INTO case_notes (id, case_id, author_id, author_label, body, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -225,7 +231,7 @@ pub async fn add_note(db: &Db, a: &Actor<'_>, case: &StaffCase, body: &str) -> R
     .bind(&case.id)
     .bind(&a.user.id)
     .bind(&a.user.email)
-    .bind(body)
+    .bind(db.vault.seal(&key, body))
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;

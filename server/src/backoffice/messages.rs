@@ -38,10 +38,16 @@ pub(crate) struct NewMessage<'a> {
     pub documents: &'a [String],
 }
 
+/// The body is encrypted under the case's data key.
 pub(crate) async fn insert_message(
     conn: &mut AnyConnection,
+    vault: &crate::crypto::Vault,
     m: NewMessage<'_>,
 ) -> sqlx::Result<String> {
+    let key = vault
+        .key_of(conn, crate::crypto::Owner::Case, m.case_id)
+        .await?;
+    let body = vault.seal(&key, m.body);
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO messages (id, case_id, kind, from_citizen, author_id, author_label, body, outcome,
@@ -54,7 +60,7 @@ pub(crate) async fn insert_message(
     .bind(i64::from(m.from_citizen))
     .bind(&m.author.id)
     .bind(&m.author.email)
-    .bind(m.body)
+    .bind(&body)
     .bind(m.outcome)
     .bind(m.deadline)
     .bind(m.in_reply_to)
@@ -114,6 +120,7 @@ pub async fn send(
     };
     let id = insert_message(
         &mut tx,
+        &db.vault,
         NewMessage {
             case_id: &case.id,
             kind,
@@ -201,6 +208,7 @@ pub async fn forward(
     .await?;
     insert_message(
         &mut tx,
+        &db.vault,
         NewMessage {
             case_id: &case.id,
             kind: "forwarded",
@@ -270,6 +278,7 @@ pub async fn reply(
     }
     let reply_id = insert_message(
         &mut tx,
+        &db.vault,
         NewMessage {
             case_id,
             kind: "reply",

@@ -70,6 +70,9 @@ pub async fn messages(db: &Db, case_id: &str) -> sqlx::Result<Vec<Message>> {
             attachments,
         });
     }
+    for m in &mut out {
+        m.body = db.vault.open(&db.pool, std::mem::take(&mut m.body)).await?;
+    }
     Ok(out)
 }
 
@@ -117,15 +120,15 @@ pub async fn notes(db: &Db, case_id: &str) -> sqlx::Result<Vec<Note>> {
     .bind(case_id)
     .fetch_all(&db.pool)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Note {
-                author: r.try_get(0)?,
-                body: r.try_get(1)?,
-                at: r.try_get(2)?,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(Note {
+            author: r.try_get(0)?,
+            body: db.vault.open(&db.pool, r.try_get(1)?).await?,
+            at: r.try_get(2)?,
+        });
+    }
+    Ok(out)
 }
 
 /// Whether a document belongs to the case: submitted evidence or attached to its thread.

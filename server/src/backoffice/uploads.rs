@@ -6,6 +6,7 @@ use axum::extract::multipart::{Field, Multipart};
 use sha2::{Digest, Sha256};
 
 use crate::applications::evidence::{clean_name, sniff, PdfScriptScan};
+use crate::crypto::{DataKey, Owner};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -30,16 +31,18 @@ pub struct Stored {
 }
 
 /// Stores one multipart part as a document owned by `owner` (a citizen; `None` for staff
-/// attachments, which count against no citizen's quota).
+/// attachments, which count against no citizen's quota), encrypted under `key` (the draft's
+/// or the case's data key).
 pub async fn store_part(
     state: &AppState,
     part: &mut Field<'_>,
     accepted: &[&str],
     limit: u64,
     owner: Option<&str>,
+    key: &DataKey,
 ) -> AppResult<Result<Stored, Problem>> {
     let raw_name = part.file_name().unwrap_or("").to_string();
-    store_stream(state, &raw_name, part, accepted, limit, owner).await
+    store_stream(state, &raw_name, part, accepted, limit, owner, key).await
 }
 
 /// Stores a file arriving in chunks (a multipart part, or an API attachment) with the same
@@ -51,6 +54,7 @@ pub async fn store_stream<S, E>(
     accepted: &[&str],
     limit: u64,
     owner: Option<&str>,
+    data_key: &DataKey,
 ) -> AppResult<Result<Stored, Problem>>
 where
     S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
@@ -73,7 +77,7 @@ where
     };
     let mut upload = state
         .storage
-        .begin()
+        .begin_sealed(state.db.vault.sealer(data_key))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let mut hasher = Sha256::new();
@@ -134,8 +138,8 @@ where
     let name = clean_name(raw_name, kind);
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let inserted = sqlx::query(
-        "INSERT INTO documents (id, user_id, storage_key, file_name, content_type, size, sha256, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO documents (id, user_id, storage_key, file_name, content_type, size, sha256, created_at, data_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&doc_id)
     .bind(owner)
@@ -145,6 +149,7 @@ where
     .bind(size)
     .bind(hex::encode(hasher.finalize()))
     .bind(now_ms())
+    .bind(&data_key.id)
     .execute(&state.db.pool)
     .await;
     if let Err(e) = inserted {
@@ -171,11 +176,18 @@ pub struct MessageForm {
 pub const MAX_ATTACHMENTS: usize = 10;
 const MAX_FIELD_CHARS: usize = 20_000;
 
+/// Files are encrypted under the case's data key.
 pub async fn read_message_form(
     state: &AppState,
     multipart: &mut Multipart,
     owner: Option<&str>,
+    case_id: &str,
 ) -> AppResult<MessageForm> {
+    let key = state
+        .db
+        .vault
+        .key_of_pooled(&state.db.pool, Owner::Case, case_id)
+        .await?;
     let limit = state.config.max_upload_mb.min(50) * 1024 * 1024;
     let accepted = ["pdf", "jpeg", "png"];
     let mut form = MessageForm {
@@ -204,7 +216,7 @@ pub async fn read_message_form(
                 let _ = part.bytes().await;
                 continue;
             }
-            match store_part(state, &mut part, &accepted, limit, owner).await? {
+            match store_part(state, &mut part, &accepted, limit, owner, &key).await? {
                 Ok(s) => form.stored.push(s),
                 Err(p) => form.problem = Some(p),
             }

@@ -268,7 +268,7 @@ pub async fn send(
 ) -> AppResult<Response> {
     let lang = staff.ctx.lang;
     let case = staff_case(&state.db, &staff.user.id, &reference).await?;
-    let form = uploads::read_message_form(&state, &mut multipart, None).await?;
+    let form = uploads::read_message_form(&state, &mut multipart, None, &case.id).await?;
     let mut fs = FormState::default();
     for k in ["kind", "body", "deadline", "outcome"] {
         fs.values

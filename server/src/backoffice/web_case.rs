@@ -82,8 +82,14 @@ async fn render(
     let def = catalog::definition(&state.db, &case.service_key, case.version)
         .await?
         .ok_or(AppError::NotFound)?;
-    let structured: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&case.answers).map_err(|e| AppError::Internal(e.into()))?;
+    let structured: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+        &state
+            .db
+            .vault
+            .open(&state.db.pool, case.answers.clone())
+            .await?,
+    )
+    .map_err(|e| AppError::Internal(e.into()))?;
     let sections = views::submitted_sections(&def, &structured, lang);
     let base = format!("/verwaltung/vorgaenge/{}", case.reference);
     let evidence = sqlx::query(

@@ -197,6 +197,10 @@ pub async fn command_backup(config: &Config, to: &Path) -> anyhow::Result<()> {
             m.storage.location
         );
     }
+    // Deliberately not copied: a backup alone must not be readable (encryption at rest).
+    println!(
+        "the encryption keys are not in the backup: keep the key file (or AMTSWEG_ENCRYPTION_KEYS) backed up separately, or the backup cannot be read"
+    );
     for key in &m.missing_files {
         eprintln!(
             "warning: file {key} is referenced by the database but was already missing from storage"
@@ -213,6 +217,13 @@ pub async fn command_restore(config: &Config, from: &Path) -> anyhow::Result<()>
         done.manifest.created_at,
         done.database.display(),
         done.files
+    );
+    println!(
+        "the server needs the encryption keys of the instance that was backed up: put its key file at {} or set AMTSWEG_ENCRYPTION_KEY_FILE / AMTSWEG_ENCRYPTION_KEYS before starting",
+        config
+            .data_dir
+            .join(crate::crypto::keyring::DEFAULT_FILE)
+            .display()
     );
     if !done.manifest.storage.files_included {
         println!(

@@ -77,7 +77,7 @@ pub async fn facts(db: &Db, case_id: &str) -> AppResult<Facts> {
         reference: r.try_get(1)?,
         service_key: r.try_get(2)?,
         version: r.try_get(3)?,
-        answers: r.try_get(4)?,
+        answers: db.vault.open(&db.pool, r.try_get(4)?).await?,
         state: r.try_get(5)?,
         applicant_name: r.try_get(6)?,
         submitted_at: r.try_get(7)?,

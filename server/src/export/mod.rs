@@ -208,8 +208,9 @@ async fn copy_document(
 ) -> AppResult<PackagedFile> {
     let context = || format!("export: document {}", doc.id);
     let stream = state
-        .storage
-        .open(&doc.storage_key)
+        .db
+        .vault
+        .open_file(&state.db.pool, &state.storage, &doc.storage_key)
         .await
         .map_err(|e| internal(anyhow::Error::new(e).context(context())))?;
     let size = u64::try_from(doc.size).unwrap_or(0);

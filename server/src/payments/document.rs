@@ -127,16 +127,25 @@ impl NoticeDocument<'_> {
 pub async fn store(
     state: &AppState,
     conn: &mut sqlx::AnyConnection,
+    case_id: &str,
     bytes: &[u8],
     file_name: &str,
 ) -> std::io::Result<(String, String)> {
-    let mut upload = state.storage.begin().await?;
+    let data_key = state
+        .db
+        .vault
+        .key_of(conn, crate::crypto::Owner::Case, case_id)
+        .await?;
+    let mut upload = state
+        .storage
+        .begin_sealed(state.db.vault.sealer(&data_key))
+        .await?;
     upload.write(bytes).await?;
     let key = state.storage.commit(upload).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let inserted = sqlx::query(
-        "INSERT INTO documents (id, user_id, storage_key, file_name, content_type, size, sha256, created_at)
-         VALUES ($1, NULL, $2, $3, 'application/pdf', $4, $5, $6)",
+        "INSERT INTO documents (id, user_id, storage_key, file_name, content_type, size, sha256, created_at, data_key_id)
+         VALUES ($1, NULL, $2, $3, 'application/pdf', $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(&key)
@@ -144,6 +153,7 @@ pub async fn store(
     .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
     .bind(hex::encode(Sha256::digest(bytes)))
     .bind(now_ms())
+    .bind(&data_key.id)
     .execute(&mut *conn)
     .await;
     if let Err(e) = inserted {

@@ -120,7 +120,7 @@ pub async fn issue(
         case.reference.replace('-', "")
     );
     let (document_id, storage_key) =
-        super::document::store(state, &mut tx, &pdf, &file_name).await?;
+        super::document::store(state, &mut tx, &case.id, &pdf, &file_name).await?;
     let result = write_issue(
         &mut tx,
         state,
@@ -213,6 +213,7 @@ async fn write_issue(
     let documents = [f.document_id.to_string()];
     let message_id = insert_message(
         tx,
+        &state.db.vault,
         NewMessage {
             case_id: &case.id,
             kind: "message",
@@ -337,6 +338,7 @@ pub async fn cancel(
     );
     insert_message(
         &mut tx,
+        &state.db.vault,
         NewMessage {
             case_id: &case.id,
             kind: "message",

@@ -220,7 +220,7 @@ pub async fn reply(
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let case = own_case(&state, &user, lang, &reference).await?;
-    let form = uploads::read_message_form(&state, &mut multipart, Some(&user.id)).await?;
+    let form = uploads::read_message_form(&state, &mut multipart, Some(&user.id), &case.id).await?;
     let mut fs = FormState::default();
     let body = form.fields.get("body").cloned().unwrap_or_default();
     fs.values.insert("body".into(), body.clone());

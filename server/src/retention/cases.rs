@@ -125,7 +125,7 @@ async fn batch(
     let actor = system_actor("system:retention", "Aufbewahrungsfristen (automatisch)");
     let mut keys = Vec::new();
     for case in &expired {
-        keys.extend(delete_case(&mut tx, &case.id).await?);
+        keys.extend(delete_case(&db.vault, &mut tx, &case.id).await?);
         let closed = crate::time::format_ms(case.closed_at);
         audit::record(
             &mut tx,
@@ -148,9 +148,16 @@ async fn batch(
 /// Deletes one case and everything that is only its own; returns the storage keys of the
 /// documents deleted with it.
 async fn delete_case(
+    vault: &crate::crypto::Vault,
     tx: &mut Transaction<'static, Any>,
     case_id: &str,
 ) -> sqlx::Result<Vec<String>> {
+    let case_key: Option<String> =
+        sqlx::query_scalar("SELECT data_key_id FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten();
     // Every document the case references: evidence, attachments (both sides), notice PDFs.
     let documents: Vec<String> = sqlx::query_scalar(
         "SELECT document_id FROM case_documents WHERE case_id = $1
@@ -198,21 +205,56 @@ async fn delete_case(
         sqlx::query(sql).bind(case_id).execute(&mut **tx).await?;
     }
     let mut keys = Vec::new();
+    let mut data_keys: Vec<String> = case_key.into_iter().collect();
     for doc in documents {
         // A citizen's upload may also be evidence of another case or sit in a draft.
-        let key: Option<String> = sqlx::query_scalar(
+        if in_a_draft(vault, tx, &doc).await? {
+            continue;
+        }
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
             "DELETE FROM documents WHERE id = $1
                AND NOT EXISTS (SELECT 1 FROM case_documents x WHERE x.document_id = documents.id)
                AND NOT EXISTS (SELECT 1 FROM message_documents x WHERE x.document_id = documents.id)
                AND NOT EXISTS (SELECT 1 FROM fee_notices x WHERE x.document_id = documents.id)
-               AND NOT EXISTS (SELECT 1 FROM drafts x WHERE x.user_id = documents.user_id
-                               AND x.answers LIKE '%' || documents.id || '%')
-             RETURNING storage_key",
+             RETURNING storage_key, data_key_id",
         )
         .bind(&doc)
         .fetch_optional(&mut **tx)
         .await?;
-        keys.extend(key);
+        if let Some((key, data_key)) = row {
+            keys.push(key);
+            data_keys.extend(data_key);
+        }
+    }
+    // Crypto-shredding: with its data key gone, no copy of the case (a backup, a dump) can be
+    // read any more. A key that evidence kept for another case still uses stays.
+    data_keys.sort();
+    data_keys.dedup();
+    for k in data_keys {
+        if crate::crypto::admin::delete_if_unused(tx, &k).await? {
+            vault.forget(&k);
+        }
     }
     Ok(keys)
+}
+
+/// Whether one of the owner's drafts lists the document. Drafts' answers are encrypted, so
+/// they are read and searched here rather than in SQL.
+async fn in_a_draft(
+    vault: &crate::crypto::Vault,
+    tx: &mut Transaction<'static, Any>,
+    doc: &str,
+) -> sqlx::Result<bool> {
+    let answers: Vec<String> = sqlx::query_scalar(
+        "SELECT x.answers FROM drafts x JOIN documents d ON d.user_id = x.user_id WHERE d.id = $1",
+    )
+    .bind(doc)
+    .fetch_all(&mut **tx)
+    .await?;
+    for a in answers {
+        if vault.open_on(tx, a).await?.contains(doc) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -367,7 +367,15 @@ pub async fn totp_code(app: &TestApp, email: &str) -> String {
     .fetch_one(&app.state.db.pool)
     .await
     .expect("the account has a second factor");
-    let key = totp::base32_decode(&row.get::<String, _>(0)).unwrap();
+    // Stored encrypted (or, from people.rs and the demo, as plain Base32).
+    let secret = app
+        .state
+        .db
+        .vault
+        .open(&app.state.db.pool, row.get::<String, _>(0))
+        .await
+        .unwrap();
+    let key = totp::base32_decode(&secret).unwrap();
     let last: i64 = row.get(1);
     loop {
         let ms = now_ms();
