@@ -64,7 +64,12 @@ pub fn clean_name(raw: &str, kind: &str) -> String {
         .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '*' | '?' | '|'))
         .take(100)
         .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    // Dots and spaces are trimmed together: `". a"` must not become `" a"`, a name with a
+    // leading space that the next cleaning would change again.
+    let cleaned = cleaned
+        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_end()
+        .to_string();
     if cleaned.is_empty() {
         format!("nachweis.{}", if kind == "jpeg" { "jpg" } else { kind })
     } else {
@@ -410,6 +415,18 @@ mod tests {
         );
         assert_eq!(clean_name("a\u{0}b\r\n\"c\".pdf", "pdf"), "abc.pdf");
         assert_eq!(clean_name("...", "jpeg"), "nachweis.jpg");
+    }
+
+    /// Found by the `file_names` fuzz invariant (cleaning twice changes nothing): dots and
+    /// spaces at the start are trimmed together.
+    #[test]
+    fn cleaning_is_idempotent() {
+        assert_eq!(clean_name(". a.pdf", "pdf"), "a.pdf");
+        assert_eq!(clean_name(" .\u{3000}.x ", "pdf"), "x");
+        for raw in [". a", "a\u{3000}", " . . b", "../ .c"] {
+            let once = clean_name(raw, "png");
+            assert_eq!(clean_name(&once, "png"), once, "{raw:?}");
+        }
     }
 
     proptest! {
