@@ -26,4 +26,4 @@ printf '\003{"items":[{"label":"Gebühr","amount_cents":3070}],"legal_basis":"§
 printf '\004{"reason":"Irrtum"}' > corpus/api_body/cancel
 printf '\005MTcwMDAwMDAwMDAwMC40ZjFjLWFh' > corpus/api_body/cursor
 printf '\006order-4711' > corpus/api_body/idempotency
-echo "seeded: $(ls corpus/* | wc -l) entries"
+echo "seeded: $(find corpus -type f | wc -l) files"

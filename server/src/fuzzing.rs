@@ -122,10 +122,11 @@ fn exercise(def: &Definition, a: &Answers) {
     for lang in [Lang::De, Lang::En] {
         let _ = views::submitted_sections(def, &frozen, lang);
     }
-    if answers::first_invalid(def, a, today()).is_some() {
-        return;
-    }
+    // Every answer on a page that validates is kept in the frozen case.
     for page in answers::visible_pages(def, a) {
+        if !answers::check_page(page, a, today(), Lang::De).is_empty() {
+            continue;
+        }
         for f in page.fields.iter().filter(|f| answers::field_visible(f, a)) {
             let id = f.id.get_ref();
             let typed = !matches!(
@@ -142,6 +143,40 @@ fn exercise(def: &Definition, a: &Answers) {
                 );
             }
         }
+    }
+    // Reading the frozen answers back must show the same pages and freeze the same. Only
+    // asserted where conditions test choices (all demo forms): a condition on a number or
+    // date compares the text, which freezing normalises (`3` → `3.0`).
+    let choices_only = def.pages.iter().all(|p| {
+        let conds = p.show_if.iter().chain(
+            p.fields
+                .iter()
+                .flat_map(|f| f.show_if.iter().chain(f.required_if.iter())),
+        );
+        conds.into_iter().all(|c| {
+            def.fields().any(|(_, f)| {
+                *f.id.get_ref() == c.field
+                    && matches!(
+                        f.kind,
+                        FieldType::YesNo
+                            | FieldType::Select
+                            | FieldType::Radio
+                            | FieldType::Checkboxes
+                    )
+            })
+        })
+    });
+    // Known and left open (RESULTS.md): a condition reads an answer even when the field it
+    // names is hidden, so a stale answer there shows fields that freezing then drops.
+    let hidden_answered = def.pages.iter().any(|p| {
+        let shown = answers::page_visible(p, a);
+        p.fields.iter().any(|f| {
+            (!shown || !answers::field_visible(f, a))
+                && !answers::list(a, f.id.get_ref()).is_empty()
+        })
+    });
+    if hidden_answered || (!choices_only && answers::first_invalid(def, a, today()).is_some()) {
+        return;
     }
     // Files are frozen as document records at submission, not as here; leave them out.
     let no_files = |m: &serde_json::Map<String, Value>| -> serde_json::Map<String, Value> {
@@ -518,10 +553,28 @@ mod tests {
         ];
         (
             0..DEMO_DEFINITIONS.len(),
-            proptest::collection::vec((any::<prop::sample::Index>(), 0usize..8, pieces), 1..4),
+            proptest::collection::vec((any::<prop::sample::Index>(), 0usize..8, pieces), 0..4),
+            any::<prop::sample::Index>(),
+            prop_oneof![
+                Just(None),
+                any::<i64>().prop_map(Some),
+                (-40_000i64..40_000).prop_map(Some)
+            ],
         )
-            .prop_map(|(i, edits)| {
+            .prop_map(|(i, edits, which, number)| {
                 let mut text = DEMO_DEFINITIONS[i].1.to_string();
+                // One number of the definition replaced (limits, days, sizes, versions).
+                if let Some(n) = number {
+                    let numbers: Vec<_> = regex::Regex::new("-?[0-9]+")
+                        .expect("a valid pattern")
+                        .find_iter(&text)
+                        .map(|m| m.range())
+                        .collect();
+                    if !numbers.is_empty() {
+                        let range = numbers[which.index(numbers.len())].clone();
+                        text.replace_range(range, &n.to_string());
+                    }
+                }
                 for (at, cut, piece) in edits {
                     let mut start = at.index(text.len() + 1);
                     while !text.is_char_boundary(start) {
@@ -545,7 +598,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(config(64))]
+        #![proptest_config(config(256))]
 
         #[test]
         fn definitions(text in mutated_definition()) {
@@ -577,7 +630,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(config(256))]
+        #![proptest_config(config(1024))]
 
         #[test]
         fn file_names_from_uploads(raw in proptest::collection::vec(
@@ -591,12 +644,14 @@ mod tests {
             flags in any::<u8>(),
             cuts in any::<[u8; 3]>(),
             head in prop_oneof![
-                Just(b"%PDF-1.7\n".to_vec()), Just(b"%PD".to_vec()), Just(vec![0xFF, 0xD8, 0xFF]),
+                Just(b"%PDF-1.7\n".to_vec()), Just(b"%PDF-".to_vec()), Just(b"%PD".to_vec()),
+                Just(vec![0xFF, 0xD8, 0xFF]),
                 Just(b"\x89PNG\r\n\x1a\n".to_vec()), Just(Vec::new()),
             ],
             body in proptest::collection::vec(prop_oneof![
                 Just(b"/JS".to_vec()), Just(b"/Launch".to_vec()), Just(b"/J".to_vec()),
-                Just(b"S".to_vec()), proptest::collection::vec(any::<u8>(), 0..8),
+                Just(b"S".to_vec()), Just(b"/JavaScript".to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..8),
             ], 0..6),
         ) {
             let mut data = vec![flags];
