@@ -16,6 +16,9 @@ pub mod dev;
 pub mod domain;
 pub mod error;
 pub mod export;
+/// Invariants for the fuzz targets in `server/fuzz` and their property tests.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod jobs;
 pub mod mail;

@@ -72,6 +72,9 @@ fn pad_digits(raw: &str, len: usize) -> Option<String> {
     Some(format!("{s:0>len$}"))
 }
 
+/// Most problems one import reports.
+pub const MAX_PROBLEMS: usize = 20;
+
 /// Parses the table (header `osm_id,ags,ort,plz,landkreis,bundesland`, in any column order).
 /// Every bad line is reported with its number; nothing is imported unless all lines are good.
 pub fn parse(input: impl Read) -> Result<Vec<Row5>, ImportError> {
@@ -99,6 +102,11 @@ pub fn parse(input: impl Read) -> Result<Vec<Row5>, ImportError> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for (i, record) in reader.records().enumerate() {
+        // Twenty problems are enough to see what is wrong; checked before each line, since a
+        // bad line `continue`s past the end of the loop body.
+        if problems.len() >= MAX_PROBLEMS {
+            break;
+        }
         let line = i + 2;
         let record = match record {
             Ok(r) => r,
@@ -123,16 +131,23 @@ pub fn parse(input: impl Read) -> Result<Vec<Row5>, ImportError> {
             ));
             continue;
         }
+        let (county, state) = (get(kreis), get(land));
+        if [&county, &state]
+            .iter()
+            .any(|t| t.chars().any(char::is_control) || t.len() > 200)
+        {
+            problems.push(format!(
+                "line {line}: the county or state is not plain text"
+            ));
+            continue;
+        }
         rows.push(Row5 {
             postal_code: p,
             ags: a,
             place,
-            county: get(kreis),
-            state: get(land),
+            county,
+            state,
         });
-        if problems.len() >= 20 {
-            break;
-        }
     }
     if !problems.is_empty() {
         return Err(ImportError::Lines(problems.join("\n")));
@@ -227,6 +242,26 @@ mod tests {
             .iter()
             .any(|r| r.postal_code == "70173" && r.ags == "08111000"));
         assert_eq!(rows.iter().filter(|r| r.postal_code == "99998").count(), 2);
+    }
+
+    /// Found while writing the `postal` fuzz target: a bad line `continue`d past the cap, so
+    /// a file of bad lines listed every one of them; and county and state were not checked.
+    #[test]
+    fn problems_are_capped_and_every_name_is_plain() {
+        let mut csv = String::from("plz,ags,ort,landkreis,bundesland\n");
+        for _ in 0..100 {
+            csv.push_str("x,y,z,,\n");
+        }
+        let Err(ImportError::Lines(m)) = parse(csv.as_bytes()) else {
+            panic!("bad lines are refused");
+        };
+        assert_eq!(m.lines().count(), MAX_PROBLEMS);
+        let err = parse(
+            "plz,ags,ort,landkreis,bundesland\n01067,14612000,Dresden,\u{1}K,SN\n".as_bytes(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("county or state"), "{err}");
     }
 
     #[test]

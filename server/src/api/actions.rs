@@ -67,6 +67,16 @@ pub struct AckRequest {
     pub reason: Option<String>,
 }
 
+/// The reason of an acknowledgement: required when rejecting, optional otherwise. Public for
+/// the fuzz target and property tests (`crate::fuzzing::api_body`).
+pub fn ack_reason(req: &AckRequest) -> Result<Option<String>, FieldProblem> {
+    Ok(match (req.outcome, req.reason.as_deref().unwrap_or("")) {
+        (AckOutcome::Rejected, r) => Some(text("reason", r, true)?),
+        (AckOutcome::Accepted, "") => None,
+        (AckOutcome::Accepted, r) => Some(text("reason", r, false)?),
+    })
+}
+
 /// Accepts or rejects the submission, exactly once: the same answer again returns the first
 /// one; a different answer is refused with 409.
 #[utoipa::path(post, path = "/cases/{reference}/acknowledgement", tag = "cases",
@@ -83,15 +93,7 @@ pub async fn acknowledge(
     ApiJson(req): ApiJson<AckRequest>,
 ) -> ApiResult<Json<Acknowledgement>> {
     key.require(Scope::Acknowledge)?;
-    let reason = match (req.outcome, req.reason.as_deref().unwrap_or("")) {
-        (AckOutcome::Rejected, r) => {
-            Some(text("reason", r, true).map_err(|p| ApiError::invalid(vec![p]))?)
-        }
-        (AckOutcome::Accepted, "") => None,
-        (AckOutcome::Accepted, r) => {
-            Some(text("reason", r, false).map_err(|p| ApiError::invalid(vec![p]))?)
-        }
-    };
+    let reason = ack_reason(&req).map_err(|p| ApiError::invalid(vec![p]))?;
     let row = case_row(&state, &key, &reference).await?;
     let case_id: String = row.try_get(10)?;
     let outcome = match req.outcome {
@@ -219,22 +221,14 @@ fn reply_by(raw: Option<&str>) -> Result<i64, FieldProblem> {
     Ok(i64::try_from(end.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
 }
 
-/// Writes to the citizen: a message, a request for information or the decision. Attachments
-/// are checked as every upload is (type by content, no PDF scripts).
-#[utoipa::path(post, path = "/cases/{reference}/messages", tag = "cases",
-    params(("reference" = String, Path), super::IdempotencyKey),
-    request_body = MessageRequest, security(("api_key" = [])),
-    responses(
-        (status = 201, body = MessageCreated),
-        WriteProblems,
-    ))]
-pub async fn message(
-    State(state): State<AppState>,
-    key: ApiKey,
-    Path(reference): Path<String>,
-    ApiJson(req): ApiJson<MessageRequest>,
-) -> ApiResult<(StatusCode, Json<MessageCreated>)> {
-    key.require(Scope::Reply)?;
+/// The body text, the kind of message and the attachments as (file name, bytes).
+pub type CheckedMessage = (String, Outgoing, Vec<(String, Vec<u8>)>);
+
+/// A message request checked before any case is looked at: the text, what kind of message,
+/// and the attachments decoded (their content is checked when stored). Every problem is
+/// reported, not only the first. Public for the fuzz target and property tests
+/// (`crate::fuzzing::api_body`).
+pub fn check_message(req: &MessageRequest) -> Result<CheckedMessage, Vec<FieldProblem>> {
     let mut problems = Vec::new();
     let body = text("body", &req.body, true)
         .map_err(|p| problems.push(p))
@@ -275,9 +269,30 @@ pub async fn message(
             }),
         }
     }
-    if !problems.is_empty() {
-        return Err(ApiError::invalid(problems));
+    if problems.is_empty() {
+        Ok((body, what, decoded))
+    } else {
+        Err(problems)
     }
+}
+
+/// Writes to the citizen: a message, a request for information or the decision. Attachments
+/// are checked as every upload is (type by content, no PDF scripts).
+#[utoipa::path(post, path = "/cases/{reference}/messages", tag = "cases",
+    params(("reference" = String, Path), super::IdempotencyKey),
+    request_body = MessageRequest, security(("api_key" = [])),
+    responses(
+        (status = 201, body = MessageCreated),
+        WriteProblems,
+    ))]
+pub async fn message(
+    State(state): State<AppState>,
+    key: ApiKey,
+    Path(reference): Path<String>,
+    ApiJson(req): ApiJson<MessageRequest>,
+) -> ApiResult<(StatusCode, Json<MessageCreated>)> {
+    key.require(Scope::Reply)?;
+    let (body, what, decoded) = check_message(&req).map_err(ApiError::invalid)?;
     let case = staff_case(&state, &key, &reference).await?;
     let data_key = state
         .db

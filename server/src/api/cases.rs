@@ -77,11 +77,11 @@ pub struct ListParams {
     pub pending: Option<bool>,
 }
 
-fn encode_cursor(t: i64, id: &str) -> String {
+pub(crate) fn encode_cursor(t: i64, id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{t}.{id}"))
 }
 
-fn decode_cursor(c: &str) -> ApiResult<(i64, String)> {
+pub(crate) fn decode_cursor(c: &str) -> ApiResult<(i64, String)> {
     let bad = || ApiError::field("cursor", "Not a cursor from this API.");
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(c)

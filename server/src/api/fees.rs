@@ -107,7 +107,9 @@ fn problem(field: &str, message: &str) -> FieldProblem {
     }
 }
 
-fn read(
+/// Checks a fee notice request against the same limits as the back-office form. Public for
+/// the fuzz target and property tests (`crate::fuzzing::api_body`).
+pub fn read(
     req: &FeeNoticeRequest,
     default_due_days: i64,
     default_remedy: &str,
@@ -182,6 +184,19 @@ fn read(
     }
 }
 
+/// The reason of a cancellation, which the citizen reads. Public for the fuzz target and
+/// property tests (`crate::fuzzing::api_body`).
+pub fn cancel_reason(req: &CancelRequest) -> Result<String, ApiError> {
+    let reason = req.reason.trim().replace("\r\n", "\n");
+    if reason.is_empty()
+        || reason.chars().count() > MAX_REASON
+        || reason.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Err(ApiError::field("reason", "Text of 1 to 2,000 characters."));
+    }
+    Ok(reason)
+}
+
 /// Issues a fee notice to the citizen.
 #[utoipa::path(post, path = "/cases/{reference}/fee-notices", tag = "fees",
     params(("reference" = String, Path), super::IdempotencyKey),
@@ -248,13 +263,7 @@ pub async fn cancel(
     ApiJson(req): ApiJson<CancelRequest>,
 ) -> ApiResult<Json<FeeNoticeInfo>> {
     key.require(Scope::Fees)?;
-    let reason = req.reason.trim().replace("\r\n", "\n");
-    if reason.is_empty()
-        || reason.chars().count() > MAX_REASON
-        || reason.chars().any(|c| c.is_control() && c != '\n')
-    {
-        return Err(ApiError::field("reason", "Text of 1 to 2,000 characters."));
-    }
+    let reason = cancel_reason(&req)?;
     let number: i64 = number.parse().map_err(|_| ApiError::not_found())?;
     let case = staff_case(&state, &key, &reference).await?;
     let notice = notices::by_number(&state.db, &case.id, number)

@@ -25,7 +25,7 @@ const ANSWER_LIMIT: usize = 1024 * 1024;
 /// How long an answer is kept for repeats.
 pub const KEEP_MS: i64 = 24 * 3600 * 1000;
 
-fn valid(key: &str) -> bool {
+pub(crate) fn valid(key: &str) -> bool {
     (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 

@@ -32,8 +32,10 @@ pub fn list(a: &Answers, name: &str) -> Vec<String> {
     }
 }
 
+/// Whether a condition holds. The text is trimmed as validation trims it: `" yes"` passes
+/// as `yes` and is stored as `yes`, so it must also show what `yes` shows.
 pub fn holds(a: &Answers, c: &Condition) -> bool {
-    text(a, &c.field) == c.equals || list(a, &c.field).contains(&c.equals)
+    text(a, &c.field).trim() == c.equals || list(a, &c.field).contains(&c.equals)
 }
 
 pub fn page_visible(page: &Page, a: &Answers) -> bool {
@@ -126,12 +128,18 @@ pub fn check_field(
             Ok(None) => None,
             Ok(Some(d)) => {
                 let rule = field.date.clone().unwrap_or_default();
-                if let Some(min) = rule.min_days.map(|n| today + time::Duration::days(n)) {
+                // Import bounds the rules; a rule beyond the calendar still limits nothing
+                // rather than overflowing.
+                let shift = |n: i64| {
+                    n.checked_mul(86_400)
+                        .and_then(|s| today.checked_add(time::Duration::seconds(s)))
+                };
+                if let Some(min) = rule.min_days.and_then(shift) {
                     if d < min {
                         return problem(msg("form.v.date_too_early", &[("date", &fmt_date(min))]));
                     }
                 }
-                if let Some(max) = rule.max_days.map(|n| today + time::Duration::days(n)) {
+                if let Some(max) = rule.max_days.and_then(shift) {
                     if d > max {
                         return problem(msg("form.v.date_too_late", &[("date", &fmt_date(max))]));
                     }
@@ -272,8 +280,7 @@ pub fn check_field(
         FieldType::Date | FieldType::Checkboxes | FieldType::File => {}
     }
     if let Some(p) = &field.pattern {
-        let anchored = format!("^(?:{})$", p.trim_start_matches('^').trim_end_matches('$'));
-        if regex::Regex::new(&anchored)
+        if regex::Regex::new(&super::definition::anchored_pattern(p))
             .map(|re| !re.is_match(value))
             .unwrap_or(true)
         {
@@ -354,8 +361,9 @@ pub fn display(field: &Field, name: &str, a: &Answers, lang: Lang) -> String {
             .filter_map(|v| label_of(v))
             .collect::<Vec<_>>()
             .join(", "),
-        FieldType::Select | FieldType::Radio => label_of(text(a, name)).unwrap_or_default(),
-        FieldType::YesNo => match text(a, name) {
+        // Trimmed as validation trims: `" yes"` was accepted as `yes`.
+        FieldType::Select | FieldType::Radio => label_of(text(a, name).trim()).unwrap_or_default(),
+        FieldType::YesNo => match text(a, name).trim() {
             "yes" => amtsweg_app::i18n::t(lang, "form.yes").to_string(),
             "no" => amtsweg_app::i18n::t(lang, "form.no").to_string(),
             _ => String::new(),
@@ -384,13 +392,15 @@ pub fn structured(def: &Definition, a: &Answers) -> serde_json::Map<String, Valu
             FieldType::Money => Money::parse(text(a, name))
                 .map(|m| Value::from(m.0))
                 .unwrap_or(Value::Null),
+            // Trimmed as validation trims, or an accepted `" 3"` would be stored as null.
             FieldType::Number => text(a, name)
+                .trim()
                 .replace(',', ".")
                 .parse::<f64>()
                 .ok()
                 .map(Value::from)
                 .unwrap_or(Value::Null),
-            FieldType::YesNo => match text(a, name) {
+            FieldType::YesNo => match text(a, name).trim() {
                 "yes" => Value::Bool(true),
                 "no" => Value::Bool(false),
                 _ => Value::Null,
@@ -519,6 +529,64 @@ mod tests {
         assert!(check_page(children, &a, today(), Lang::De).is_empty());
         let s = structured(&long, &a);
         assert_eq!(s["children"][0]["child_birth_date"], "2019-06-01");
+    }
+
+    /// Validation trims an answer, so conditions and the frozen case must trim it too: a
+    /// posted `" yes"` passed as `yes` but skipped the page shown for `yes`, and a valid
+    /// `" yes"` or `" 3"` was frozen as null.
+    #[test]
+    fn answers_are_trimmed_alike_everywhere() {
+        let def = parse(DEMO_DEFINITIONS[1].1).unwrap();
+        let a = answers(&[("listed_breed", " yes"), ("sepa", "no ")]);
+        assert!(visible_pages(&def, &a)
+            .iter()
+            .any(|p| p.id.get_ref() == "listed"));
+        let s = structured(&def, &a);
+        assert_eq!(s["listed_breed"], Value::Bool(true));
+        assert_eq!(s["sepa"], Value::Bool(false));
+        let yes_no = def
+            .fields()
+            .find(|(_, f)| f.id.get_ref() == "sepa")
+            .unwrap()
+            .1;
+        assert!(!display(yes_no, "sepa", &a, Lang::En).is_empty());
+        let mut number = yes_no.clone();
+        number.kind = FieldType::Number;
+        let a = answers(&[("n", " 3 ")]);
+        assert!(check_field(&number, "n", &a, today(), Lang::De).is_none());
+        let mut page = def.pages[0].clone();
+        number.id = toml::Spanned::new(0..0, "n".to_string());
+        number.show_if = None;
+        page.fields = vec![number];
+        page.show_if = None;
+        page.group = None;
+        let mut one_page = def.clone();
+        one_page.pages = vec![page];
+        assert_eq!(structured(&one_page, &a)["n"], serde_json::json!(3.0));
+    }
+
+    /// A date rule beyond the calendar (only possible in a definition stored before import
+    /// bounded the rules) limits nothing instead of panicking.
+    #[test]
+    fn date_rules_beyond_the_calendar_do_not_panic() {
+        let def = parse(DEMO_DEFINITIONS[1].1).unwrap();
+        let mut field = def
+            .fields()
+            .find(|(_, f)| f.kind == FieldType::Date)
+            .unwrap()
+            .1
+            .clone();
+        field.date = Some(crate::applications::definition::DateRule {
+            min_days: Some(i64::MIN),
+            max_days: Some(i64::MAX / 2),
+        });
+        let name = field.id.get_ref().clone();
+        let a = answers(&[
+            (&format!("{name}.day"), "1"),
+            (&format!("{name}.month"), "1"),
+            (&format!("{name}.year"), "2000"),
+        ]);
+        assert!(check_field(&field, &name, &a, today(), Lang::De).is_none());
     }
 
     proptest! {

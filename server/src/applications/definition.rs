@@ -192,6 +192,17 @@ pub const LIFE_SITUATIONS: &[&str] = &[
     "money",
 ];
 
+/// How far a date rule may reach, in days either way (about 100 years). Beyond it the
+/// validation's date arithmetic would overflow, and no form needs more.
+pub const MAX_DATE_RULE_DAYS: i64 = 36_600;
+
+/// The regular expression a field's `pattern` is matched with: the whole answer must match.
+/// The pattern is wrapped as it is, not stripped of its own `^`/`$` (anchors inside the group
+/// mean the same), so an escaped `\$` at its end stays a literal dollar sign.
+pub fn anchored_pattern(pattern: &str) -> String {
+    format!("^(?:{pattern})$")
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())]
         .bytes()
@@ -374,7 +385,11 @@ pub fn parse(text: &str) -> Result<Definition, Vec<String>> {
                 }
             }
             if let Some(p) = &field.pattern {
-                if let Err(e) = regex::Regex::new(p) {
+                // The anchored form is what validation compiles; a pattern can be valid alone
+                // and not wrapped (a `(?x)` comment swallowing the closing parenthesis).
+                if let Err(e) =
+                    regex::Regex::new(p).and_then(|_| regex::Regex::new(&anchored_pattern(p)))
+                {
                     problem(
                         span.clone(),
                         format!("field {fid}: pattern is not a valid regular expression: {e}"),
@@ -436,6 +451,17 @@ pub fn parse(text: &str) -> Result<Definition, Vec<String>> {
                 problem(
                     span.clone(),
                     format!("field {fid}: max_size_mb must be 1 to 2048 and max_files 1 to 50"),
+                );
+            }
+            if field.date.as_ref().is_some_and(|d| {
+                d.min_days
+                    .iter()
+                    .chain(&d.max_days)
+                    .any(|n| n.unsigned_abs() > MAX_DATE_RULE_DAYS.unsigned_abs())
+            }) {
+                problem(
+                    span.clone(),
+                    format!("field {fid}: min_days and max_days must be within {MAX_DATE_RULE_DAYS} days"),
                 );
             }
             if field.date.is_some() && field.kind != FieldType::Date {
@@ -537,6 +563,41 @@ mod tests {
                 "{err:?}"
             );
         }
+    }
+
+    /// Found while writing the fuzz target: `min_days` far out overflowed the date arithmetic
+    /// of validation (a panic on every post of the page); import now bounds it.
+    #[test]
+    fn date_rules_are_bounded() {
+        let base = super::super::catalog::DEMO_DEFINITIONS[1].1;
+        assert!(base.contains("min_days = -3650"));
+        let far = base.replacen("min_days = -3650", "min_days = -99999999999999", 1);
+        let err = parse(&far).unwrap_err();
+        assert!(err.iter().any(|e| e.contains("within")), "{err:?}");
+        assert!(parse(&base.replacen("min_days = -3650", "min_days = -36600", 1)).is_ok());
+    }
+
+    /// A pattern is anchored as written, so an escaped dollar at its end stays literal; one
+    /// that compiles alone but not anchored is refused at import instead of refusing every
+    /// answer.
+    #[test]
+    fn patterns_are_checked_as_validation_uses_them() {
+        let re = regex::Regex::new(&anchored_pattern(r"[0-9]+ EUR\$")).unwrap();
+        assert!(re.is_match("12 EUR$") && !re.is_match("12 EUR"));
+        assert!(regex::Regex::new(&anchored_pattern("^a$"))
+            .unwrap()
+            .is_match("a"));
+        let base = super::super::catalog::DEMO_DEFINITIONS[0].1;
+        let line = base
+            .lines()
+            .find(|l| l.starts_with("pattern = "))
+            .expect("the parking permit has a pattern");
+        let commented = base.replacen(line, r#"pattern = "(?x)[A-Z]+ # letters""#, 1);
+        let err = parse(&commented).unwrap_err();
+        assert!(
+            err.iter().any(|e| e.contains("regular expression")),
+            "{err:?}"
+        );
     }
 
     proptest! {

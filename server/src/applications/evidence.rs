@@ -64,7 +64,12 @@ pub fn clean_name(raw: &str, kind: &str) -> String {
         .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '*' | '?' | '|'))
         .take(100)
         .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    // Dots and spaces are trimmed together: `". a"` must not become `" a"`, a name with a
+    // leading space that the next cleaning would change again.
+    let cleaned = cleaned
+        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_end()
+        .to_string();
     if cleaned.is_empty() {
         format!("nachweis.{}", if kind == "jpeg" { "jpg" } else { kind })
     } else {

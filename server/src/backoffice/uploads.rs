@@ -30,6 +30,95 @@ pub struct Stored {
     pub size: i64,
 }
 
+/// The checks on an upload's bytes, apart from storing them: size limit, quota, type by
+/// content and script in PDFs. Kept apart from `store_stream` so that it can be fed any
+/// chunking of any bytes by the fuzz target and property tests (`crate::fuzzing::upload`):
+/// where the network happens to cut a file must never change the verdict.
+pub struct UploadCheck<'a> {
+    accepted: &'a [&'a str],
+    limit: u64,
+    used: i64,
+    quota: i64,
+    size: u64,
+    /// The first bytes, until the type is decided.
+    head: Vec<u8>,
+    kind: Option<(&'static str, &'static str)>,
+    scan: PdfScriptScan,
+}
+
+impl<'a> UploadCheck<'a> {
+    /// `used` bytes of the owner's `quota` are taken already.
+    pub fn new(accepted: &'a [&'a str], limit: u64, used: i64, quota: i64) -> Self {
+        Self {
+            accepted,
+            limit,
+            used,
+            quota,
+            size: 0,
+            head: Vec::new(),
+            kind: None,
+            scan: PdfScriptScan::default(),
+        }
+    }
+
+    /// Checks the next chunk; an error means the upload is refused.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), Problem> {
+        self.size += chunk.len() as u64;
+        if self.size > self.limit {
+            return Err(Problem::TooLarge);
+        }
+        if i64::try_from(self.size)
+            .unwrap_or(i64::MAX)
+            .saturating_add(self.used)
+            > self.quota
+        {
+            return Err(Problem::Quota);
+        }
+        // Every byte is scanned, also those before the type is known: a marker split between
+        // the first chunks would otherwise pass.
+        self.scan.feed(chunk);
+        if self.kind.is_none() {
+            let room = 16 - self.head.len().min(16);
+            self.head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            // Decided on 8 bytes, never earlier: an empty or short chunk at the start says
+            // nothing about the type (files shorter than 8 bytes are decided in `finish`).
+            if self.head.len() >= 8 {
+                match sniff(&self.head) {
+                    Some(k) if self.accepted.contains(&k.0) => self.kind = Some(k),
+                    _ => return Err(Problem::Type),
+                }
+            }
+        }
+        if self.kind.is_some_and(|k| k.0 == "pdf") && self.scan.found {
+            return Err(Problem::Script);
+        }
+        Ok(())
+    }
+
+    /// The verdict after the last chunk: the type and content type by content.
+    pub fn finish(&self) -> Result<(&'static str, &'static str), Problem> {
+        let Some(kind) = self
+            .kind
+            .or_else(|| sniff(&self.head).filter(|k| self.accepted.contains(&k.0)))
+        else {
+            return Err(if self.size == 0 {
+                Problem::Empty
+            } else {
+                Problem::Type
+            });
+        };
+        if kind.0 == "pdf" && self.scan.found {
+            return Err(Problem::Script);
+        }
+        Ok(kind)
+    }
+
+    /// Bytes fed so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
 /// Stores one multipart part as a document owned by `owner` (a citizen; `None` for staff
 /// attachments, which count against no citizen's quota), encrypted under `key` (the draft's
 /// or the case's data key).
@@ -81,10 +170,7 @@ where
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let mut kind: Option<(&str, &str)> = None;
-    let mut head: Vec<u8> = Vec::new();
-    let mut scan = PdfScriptScan::default();
+    let mut check = UploadCheck::new(accepted, limit, used, quota);
     loop {
         let chunk = match chunks.next().await {
             Some(Ok(c)) => c,
@@ -92,27 +178,8 @@ where
             // The body limit cut the stream off: the file was too large.
             Some(Err(_)) => return Ok(Err(Problem::TooLarge)),
         };
-        size += chunk.len() as u64;
-        if size > limit {
-            return Ok(Err(Problem::TooLarge));
-        }
-        if i64::try_from(size).unwrap_or(i64::MAX).saturating_add(used) > quota {
-            return Ok(Err(Problem::Quota));
-        }
-        if kind.is_none() {
-            head.extend_from_slice(&chunk[..chunk.len().min(16 - head.len().min(16))]);
-            if head.len() >= 8 || chunk.is_empty() {
-                match sniff(&head) {
-                    Some(k) if accepted.contains(&k.0) => kind = Some(k),
-                    _ => return Ok(Err(Problem::Type)),
-                }
-            }
-        }
-        if kind.is_some_and(|k| k.0 == "pdf") {
-            scan.feed(&chunk);
-            if scan.found {
-                return Ok(Err(Problem::Script));
-            }
+        if let Err(p) = check.feed(&chunk) {
+            return Ok(Err(p));
         }
         hasher.update(&chunk);
         upload
@@ -120,15 +187,11 @@ where
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
     }
-    let Some((kind, content_type)) =
-        kind.or_else(|| sniff(&head).filter(|k| accepted.contains(&k.0)))
-    else {
-        return Ok(Err(if size == 0 {
-            Problem::Empty
-        } else {
-            Problem::Type
-        }));
+    let (kind, content_type) = match check.finish() {
+        Ok(k) => k,
+        Err(p) => return Ok(Err(p)),
     };
+    let size = check.size();
     let key = state
         .storage
         .commit(upload)
@@ -250,5 +313,48 @@ pub async fn discard(state: &AppState, stored: &[Stored]) {
                 .await;
             let _ = state.storage.delete(&key).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(chunks: &[&[u8]]) -> Result<(&'static str, &'static str), Problem> {
+        let mut check = UploadCheck::new(&["pdf", "jpeg", "png"], 1 << 20, 0, i64::MAX);
+        for c in chunks {
+            check.feed(c)?;
+        }
+        check.finish()
+    }
+
+    /// Found while writing the `upload` fuzz target (its invariant: the chunking never changes
+    /// the verdict). Bytes before the type was decided were not scanned, so a script marker
+    /// cut across the first chunks passed; and an empty chunk at the start decided the type
+    /// from too few bytes.
+    #[test]
+    fn the_chunking_does_not_change_the_verdict() {
+        let pdf = b"%PDF-/JS (app.alert(1))";
+        assert_eq!(verdict(&[pdf]), Err(Problem::Script));
+        assert_eq!(verdict(&[&pdf[..7], &pdf[7..]]), Err(Problem::Script));
+        let png = b"\x89PNG\r\n\x1a\n....";
+        assert_eq!(verdict(&[png]).map(|k| k.0), Ok("png"));
+        assert_eq!(
+            verdict(&[&png[..3], b"", &png[3..]]).map(|k| k.0),
+            Ok("png")
+        );
+        assert_eq!(verdict(&[b"", b"%PDF-1"]).map(|k| k.0), Ok("pdf"));
+        assert_eq!(verdict(&[]), Err(Problem::Empty));
+        assert_eq!(verdict(&[b"MZ\x90\x00 and more"]), Err(Problem::Type));
+    }
+
+    #[test]
+    fn limits_and_quota() {
+        let mut check = UploadCheck::new(&["pdf"], 10, 0, i64::MAX);
+        assert_eq!(check.feed(b"%PDF-1.7 and more"), Err(Problem::TooLarge));
+        let mut check = UploadCheck::new(&["pdf"], 100, 95, 100);
+        assert_eq!(check.feed(b"%PDF-1.7"), Err(Problem::Quota));
+        let mut check = UploadCheck::new(&["png"], 100, 0, 100);
+        assert_eq!(check.feed(b"%PDF-1.7"), Err(Problem::Type));
     }
 }

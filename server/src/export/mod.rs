@@ -8,7 +8,7 @@
 
 mod json;
 mod load;
-mod names;
+pub(crate) mod names;
 pub mod web;
 mod writer;
 

@@ -48,7 +48,8 @@ fn safe_name(raw: &str, content_type: &str) -> String {
     while name.contains("..") {
         name = name.replace("..", ".");
     }
-    let name = name.trim_end_matches(['.', ' ']).trim();
+    // Any white space, not only `' '`: `"a.\u{3000}"` trimmed of spaces only would end in a dot.
+    let name = name.trim_end_matches(|c: char| c == '.' || c.is_whitespace());
     if name.is_empty() {
         format!("datei.{ext}")
     } else {
@@ -97,6 +98,20 @@ mod tests {
             "evidence/ab"
         );
         assert_eq!(n.claim("fees", "", "application/pdf"), "fees/nachweis.pdf");
+    }
+
+    /// Trailing white space of any kind goes with trailing dots, so no name ends in a dot.
+    #[test]
+    fn no_trailing_dot_behind_other_white_space() {
+        let mut n = Names::default();
+        assert_eq!(
+            n.claim("evidence", "a.\u{3000}.", "application/pdf"),
+            "evidence/a"
+        );
+        assert_eq!(
+            n.claim("evidence", "b .\u{a0}.", "application/pdf"),
+            "evidence/b"
+        );
     }
 
     proptest! {

@@ -50,3 +50,15 @@ proptest! {
         for c in &chunks { s.feed(c); }
     }
 }
+
+/// Found by the `file_names` fuzz invariant (cleaning twice changes nothing): dots and
+/// spaces at the start are trimmed together.
+#[test]
+fn cleaning_is_idempotent() {
+    assert_eq!(clean_name(". a.pdf", "pdf"), "a.pdf");
+    assert_eq!(clean_name(" .\u{3000}.x ", "pdf"), "x");
+    for raw in [". a", "a\u{3000}", " . . b", "../ .c"] {
+        let once = clean_name(raw, "png");
+        assert_eq!(clean_name(&once, "png"), once, "{raw:?}");
+    }
+}
