@@ -120,7 +120,9 @@ run() {
       /^ +[0-9]+ requests in/ {total=$1}
       /Non-2xx/ {err=$NF}
       /Socket errors/ {sub(/^ +Socket errors: /, ""); serr=$0}
-      END {printf "| %s | %s | %s | %s | %s |\n", name, rps, p50, p99, (err=="" ? "0" : err) (serr=="" ? "" : " (" serr ")")}'
+      END {printf "| %s | %s | %s | %s | %s ", name, rps, p50, p99, (err=="" ? "0" : err) (serr=="" ? "" : " (" serr ")")}'
+  # Which row drives the server's memory: its resident set and high-water mark after the row.
+  awk '/VmRSS/ {r=$2} /VmHWM/ {h=$2} END {printf "| %.1f / %.1f MB |\n", r/1024, h/1024}' "/proc/$pid/status"
 }
 
 # Prepares data for backend $1 (seeded cases from the cache, or seeded now and cached).
@@ -181,8 +183,8 @@ for backend in $BACKENDS; do
   echo
   echo "### $backend"
   echo
-  echo "| request | requests/s | p50 | p99 | errors (non-2xx/3xx, socket) |"
-  echo "|---|---|---|---|---|"
+  echo "| request | requests/s | p50 | p99 | errors (non-2xx/3xx, socket) | server RSS / peak after the row |"
+  echo "|---|---|---|---|---|---|"
   run "/healthz (reference)" "$base/healthz"
   run "start page" "$base/"
   run "catalogue search \"parken\"" "$base/leistungen?q=parken"
