@@ -401,6 +401,15 @@ impl Config {
         if self.mode == Mode::Production && !self.served_over_tls() {
             return Err("production mode needs an https:// AMTSWEG_PUBLIC_URL: session cookies must be secure".into());
         }
+        if self.mode == Mode::Production
+            && !self.database_url().starts_with("sqlite:")
+            && self.encryption_keys.is_none()
+            && self.encryption_key_file.is_none()
+        {
+            // A key generated into each instance's own data directory would leave every
+            // instance unable to read what the others encrypted.
+            return Err("production mode on PostgreSQL needs AMTSWEG_ENCRYPTION_KEY_FILE or AMTSWEG_ENCRYPTION_KEYS: every instance must hold the same deployment keys".into());
+        }
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             return Err(format!(
                 "AMTSWEG_PUBLIC_URL must start with http:// or https://, got {:?}",
@@ -547,6 +556,29 @@ mod tests {
         assert!(c.validate().is_ok());
         c.mode = Mode::Production;
         assert!(c.validate().unwrap_err().contains("AMTSWEG_SMTP_URL"));
+    }
+
+    #[test]
+    fn production_on_postgres_requires_shared_keys() {
+        let mut c = Config::for_dir(Path::new("/tmp"));
+        c.mode = Mode::Production;
+        c.smtp_url = Some(Secret::new("smtp://relay.example:587".into()));
+        c.public_url = "https://portal.example".into();
+        c.operator_name = Some("Stadt".into());
+        c.operator_address = Some("Platz 1".into());
+        c.operator_email = Some("info@stadt.example".into());
+        c.database_url = None;
+        assert!(
+            c.validate().is_ok(),
+            "SQLite keeps its key file beside the database"
+        );
+        c.database_url = Some(Secret::new("postgres://db.example/amtsweg".into()));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("AMTSWEG_ENCRYPTION_KEY_FILE"));
+        c.encryption_key_file = Some(PathBuf::from("/etc/amtsweg/keys"));
+        assert!(c.validate().is_ok());
     }
 
     #[test]

@@ -275,6 +275,10 @@ db_test!(development_pages_are_absent_in_production, |app| {
         c.operator_name = Some("Stadt Musterstadt".into());
         c.operator_address = Some("Rathausplatz 1; 12345 Musterstadt".into());
         c.operator_email = Some("info@musterstadt.example".into());
+        // Production on PostgreSQL refuses to start without shared deployment keys.
+        c.encryption_keys = Some(amtsweg_server::secret::Secret::new(
+            "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into(),
+        ));
     })
     .await;
     assert_eq!(prod.get("/dev/mail").await.status(), 404);
