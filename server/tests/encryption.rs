@@ -275,31 +275,32 @@ async fn server_with_keys(first: &TestApp, keys: &str) -> TestApp {
     .await
 }
 
-db_test!(content_is_encrypted_at_rest_and_survives_rotation, |app| {
+/// The demo data, the citizen's application and a caseworker's message with a PDF attached:
+/// the content both tests look for. Returns citizen, caseworker and the case reference.
+async fn case_with_message(app: &TestApp) -> (reqwest::Client, reqwest::Client, String) {
     amtsweg_server::demo::load(&app.state.db, "http://localhost")
         .await
         .unwrap();
-    let anna = citizen(&app, CITIZEN).await;
-    let reference = apply(&app, &anna).await;
-    let cw = staff(
-        &app,
-        CW,
-        Role::Caseworker,
-        &[("p-stuttgart-parken", "lead")],
-    )
-    .await;
+    let anna = citizen(app, CITIZEN).await;
+    let reference = apply(app, &anna).await;
+    let cw = staff(app, CW, Role::Caseworker, &[("p-stuttgart-parken", "lead")]).await;
     let case = format!("/verwaltung/vorgaenge/{reference}");
-    let pdf = attachment();
     let r = multipart(
-        &app,
+        app,
         &cw,
         &case,
         &format!("{case}/nachricht"),
         &[("kind", "message"), ("body", MESSAGE)],
-        &[("hinweis.pdf", &pdf)],
+        &[("hinweis.pdf", &attachment())],
     )
     .await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    (anna, cw, reference)
+}
+
+db_test!(content_is_encrypted_at_rest_and_survives_rotation, |app| {
+    let (anna, cw, reference) = case_with_message(&app).await;
+    let case = format!("/verwaltung/vorgaenge/{reference}");
 
     nothing_in_plaintext(&app, true).await;
     everything_readable(&app, &cw, &anna, &reference).await;
@@ -364,30 +365,7 @@ db_test!(content_is_encrypted_at_rest_and_survives_rotation, |app| {
 db_test!(
     legacy_plaintext_is_read_and_encrypted_by_the_command,
     |app| {
-        amtsweg_server::demo::load(&app.state.db, "http://localhost")
-            .await
-            .unwrap();
-        let anna = citizen(&app, CITIZEN).await;
-        let reference = apply(&app, &anna).await;
-        let cw = staff(
-            &app,
-            CW,
-            Role::Caseworker,
-            &[("p-stuttgart-parken", "lead")],
-        )
-        .await;
-        let case = format!("/verwaltung/vorgaenge/{reference}");
-        let pdf = attachment();
-        let r = multipart(
-            &app,
-            &cw,
-            &case,
-            &format!("{case}/nachricht"),
-            &[("kind", "message"), ("body", MESSAGE)],
-            &[("hinweis.pdf", &pdf)],
-        )
-        .await;
-        assert_eq!(r.status(), 303);
+        let (anna, cw, reference) = case_with_message(&app).await;
 
         // Turn it into what a version before encryption stored: plaintext rows and files.
         let db = &app.state.db;
