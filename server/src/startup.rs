@@ -87,6 +87,8 @@ impl Application {
             mail_wakeup: Arc::new(Notify::new()),
             storage,
             home_services: Arc::new(crate::cache::TtlCache::new(Duration::from_secs(10))),
+            catalogue: Arc::new(crate::cache::TtlCache::new(Duration::from_secs(10))),
+            service_titles: Arc::new(crate::cache::TtlCache::new(Duration::from_secs(10))),
             config: Arc::new(config),
         };
         let worker = MailWorker {

@@ -18,6 +18,10 @@ pub struct AppState {
     pub storage: crate::storage::Storage,
     /// Services shown on the start page, both languages, refreshed every few seconds.
     pub home_services: Arc<TtlCache<Vec<ServiceSummary>>>,
+    /// The published catalogue with its search texts, refreshed like `home_services`.
+    pub catalogue: Arc<TtlCache<Vec<crate::applications::catalog::Entry>>>,
+    /// (key, German title, English title) of every service, offered or not, for the back office.
+    pub service_titles: Arc<TtlCache<Vec<(String, String, String)>>>,
     /// Online payment providers per authority.
     pub payment_providers: crate::payments::online::PaymentProviders,
 }
@@ -30,6 +34,16 @@ pub struct ServiceSummary {
     pub title_en: String,
     pub summary_de: String,
     pub summary_en: String,
+}
+
+impl AppState {
+    /// After a service was imported or retired here: this instance shows it at once, others
+    /// within their cache's TTL.
+    pub fn services_changed(&self) {
+        self.home_services.invalidate();
+        self.catalogue.invalidate();
+        self.service_titles.invalidate();
+    }
 }
 
 impl FromRef<AppState> for Db {

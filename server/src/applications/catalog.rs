@@ -265,41 +265,62 @@ pub struct Listed {
     pub summary_en: String,
 }
 
-/// Services matching all words of `query` (in either language) and the life situation.
-pub async fn search(db: &Db, query: &str, situation: Option<&str>) -> sqlx::Result<Vec<Listed>> {
+/// A published service with what the catalogue search matches on. The whole published
+/// catalogue is small (hundreds of services) and the same for every visitor, so it is loaded
+/// once into `AppState::catalogue` and searched in memory.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub listed: Listed,
+    search_text: String,
+    situations: Vec<String>,
+}
+
+/// Every service that is offered (has a current version), in German title order.
+pub async fn published(db: &Db) -> sqlx::Result<Vec<Entry>> {
     let rows = sqlx::query(
         "SELECT service_key, title_de, title_en, summary_de, summary_en, search_text, life_situations
          FROM services WHERE current_version IS NOT NULL ORDER BY title_de",
     )
     .fetch_all(&db.pool)
     .await?;
+    rows.iter()
+        .map(|r| {
+            let situations: String = r.try_get(6)?;
+            Ok(Entry {
+                listed: Listed {
+                    key: r.try_get(0)?,
+                    title_de: r.try_get(1)?,
+                    title_en: r.try_get(2)?,
+                    summary_de: r.try_get(3)?,
+                    summary_en: r.try_get(4)?,
+                },
+                search_text: r.try_get(5)?,
+                situations: situations
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// The services among `entries` matching all words of `query` (in either language) and the
+/// life situation.
+pub fn search(entries: &[Entry], query: &str, situation: Option<&str>) -> Vec<Listed> {
     let words: Vec<String> = query
         .to_lowercase()
         .split_whitespace()
         .take(10)
         .map(str::to_string)
         .collect();
-    let mut out = Vec::new();
-    for r in rows {
-        let text: String = r.try_get(5)?;
-        let situations: String = r.try_get(6)?;
-        if !words.iter().all(|w| text.contains(w.as_str())) {
-            continue;
-        }
-        if let Some(s) = situation.filter(|s| !s.is_empty()) {
-            if !situations.split(',').any(|x| x == s) {
-                continue;
-            }
-        }
-        out.push(Listed {
-            key: r.try_get(0)?,
-            title_de: r.try_get(1)?,
-            title_en: r.try_get(2)?,
-            summary_de: r.try_get(3)?,
-            summary_en: r.try_get(4)?,
-        });
-    }
-    Ok(out)
+    let situation = situation.filter(|s| !s.is_empty());
+    entries
+        .iter()
+        .filter(|e| words.iter().all(|w| e.search_text.contains(w.as_str())))
+        .filter(|e| situation.is_none_or(|s| e.situations.iter().any(|x| x == s)))
+        .map(|e| e.listed.clone())
+        .collect()
 }
 
 /// The service title column (of `services s`) in the page language, for list queries.

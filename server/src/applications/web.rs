@@ -37,7 +37,11 @@ pub async fn catalogue(
     let lang = ctx.lang;
     let query: String = q.q.chars().take(100).collect();
     let situation = LIFE_SITUATIONS.iter().find(|s| **s == q.lage).copied();
-    let results = catalog::search(&state.db, &query, situation).await?;
+    let published = state
+        .catalogue
+        .get_or_load(|| catalog::published(&state.db))
+        .await?;
+    let results = catalog::search(&published, &query, situation);
     let view = CatalogueView {
         query,
         situation: situation.unwrap_or("").to_string(),

@@ -213,7 +213,7 @@ pub async fn import(
     )
     .await?;
     tx.commit().await?;
-    state.home_services.invalidate();
+    state.services_changed();
     Ok(see_other("/verwaltung/admin/leistungen?ok=imported"))
 }
 
@@ -239,7 +239,7 @@ pub async fn retire(
     )
     .await?;
     tx.commit().await?;
-    state.home_services.invalidate();
+    state.services_changed();
     tracing::info!(service = %key, version, "service version retired");
     Ok(see_other("/verwaltung/admin/leistungen?ok=retired"))
 }
