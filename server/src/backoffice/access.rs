@@ -162,6 +162,41 @@ pub async fn postbox_members(db: &Db, postbox_id: &str) -> sqlx::Result<Vec<(Str
     .await
 }
 
+/// The user's membership in a postbox and all members of it (id, mail address, by address),
+/// from one query: the inbox needs both on every view, so that is one round trip instead of
+/// two. 404 if the user is not a member.
+pub async fn member_of_with_members(
+    db: &Db,
+    user_id: &str,
+    postbox_id: &str,
+) -> AppResult<(Membership, Vec<(String, String)>)> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.email, m.role, p.name, a.name FROM memberships m
+         JOIN users u ON u.id = m.user_id
+         JOIN postboxes p ON p.id = m.postbox_id JOIN authorities a ON a.id = p.authority_id
+         WHERE m.postbox_id = $1 ORDER BY u.email",
+    )
+    .bind(postbox_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut own = None;
+    let mut members = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: String = r.try_get(0)?;
+        if id == user_id {
+            let role: String = r.try_get(2)?;
+            own = Some(Membership {
+                postbox_id: postbox_id.to_string(),
+                postbox_name: r.try_get(3)?,
+                authority_name: r.try_get(4)?,
+                role: MemberRole::parse(&role).unwrap_or(MemberRole::Caseworker),
+            });
+        }
+        members.push((id, r.try_get(1)?));
+    }
+    Ok((own.ok_or(AppError::NotFound)?, members))
+}
+
 /// A case as the back office handles it.
 #[derive(Clone, Debug)]
 pub struct StaffCase {

@@ -49,6 +49,16 @@ impl Tab {
             Tab::All => "1 = 1",
         }
     }
+
+    /// The tab's condition on the search words `s` where the state alone decides (so a name
+    /// search reads only rows of the tab from `case_search_state`); `None` for the others.
+    fn search_condition(self) -> Option<&'static str> {
+        match self {
+            Tab::New => Some(" AND s.state = 'received'"),
+            Tab::Waiting => Some(" AND s.state = 'awaiting_citizen'"),
+            Tab::Mine | Tab::Overdue | Tab::All => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -104,30 +114,26 @@ pub fn prefix_end(prefix: &str) -> String {
 }
 
 /// The distinct indexed words that start with `prefix`, at most `MAX_WORDS`, each found by
-/// one index seek (no scan over all rows of a common name).
+/// one index seek (no scan over all rows of a common name). The seeks are chained in one
+/// recursive statement, so a short prefix costs one round trip, not one per word.
 async fn words_with_prefix(db: &Db, postbox: &str, prefix: &str) -> sqlx::Result<Vec<String>> {
-    let end = prefix_end(prefix);
-    let mut out: Vec<String> = Vec::new();
-    let mut from = prefix.to_string();
-    while out.len() < MAX_WORDS {
-        let op = if out.is_empty() { ">=" } else { ">" };
-        let next: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT term FROM case_search WHERE postbox_id = $1 AND term {op} $2 AND term < $3 ORDER BY term LIMIT 1"
-        ))
+    let next = "SELECT term FROM case_search WHERE postbox_id = $1 AND term {op} {from} AND term < $3 ORDER BY term LIMIT 1";
+    let sql = format!(
+        "WITH RECURSIVE w (term, n) AS (
+           SELECT ({}), 1
+           UNION ALL
+           SELECT ({}), w.n + 1 FROM w WHERE w.term IS NOT NULL AND w.n < {MAX_WORDS}
+         )
+         SELECT term FROM w WHERE term IS NOT NULL ORDER BY n",
+        next.replace("{op}", ">=").replace("{from}", "$2"),
+        next.replace("{op}", ">").replace("{from}", "w.term"),
+    );
+    sqlx::query_scalar(&sql)
         .bind(postbox)
-        .bind(&from)
-        .bind(&end)
-        .fetch_optional(&db.pool)
-        .await?;
-        match next {
-            Some(t) => {
-                from = t.clone();
-                out.push(t);
-            }
-            None => break,
-        }
-    }
-    Ok(out)
+        .bind(prefix)
+        .bind(prefix_end(prefix))
+        .fetch_all(&db.pool)
+        .await
 }
 
 /// A search word matches names with a word starting with it; this many such words are looked
@@ -246,8 +252,9 @@ pub async fn page(
                 format!(
                     "SELECT * FROM ({}) w{i}",
                     select(&format!(
-                        " AND s.postbox_id = $1 AND s.term = ${}",
-                        n + 1 + i
+                        " AND s.postbox_id = $1 AND s.term = ${}{}",
+                        n + 1 + i,
+                        tab.search_condition().unwrap_or("")
                     ))
                 )
             })
@@ -347,7 +354,8 @@ pub async fn index_name(
 ) -> sqlx::Result<()> {
     for term in name_terms(name) {
         sqlx::query(
-            "INSERT INTO case_search (postbox_id, term, submitted_at, case_id) VALUES ($1, $2, $3, $4)
+            "INSERT INTO case_search (postbox_id, term, submitted_at, case_id, state)
+             VALUES ($1, $2, $3, $4, (SELECT state FROM cases WHERE id = $4))
              ON CONFLICT DO NOTHING",
         )
         .bind(postbox)

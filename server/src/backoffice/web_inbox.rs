@@ -6,7 +6,7 @@ use amtsweg_app::pages::backoffice::{self as pages, InboxFilters, InboxRow, Post
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
-use super::access::{member_of, memberships, postbox_members, MemberRole, Staff};
+use super::access::{member_of_with_members, memberships, MemberRole, Staff};
 use super::inbox::{self, Tab, COUNT_CAP};
 use super::state::CaseState;
 use crate::domain::Role;
@@ -140,7 +140,7 @@ pub async fn inbox(
     Query(p): Query<InboxParams>,
 ) -> AppResult<Response> {
     let lang = staff.ctx.lang;
-    let m = member_of(&state.db, &staff.user.id, &postbox).await?;
+    let (m, colleagues) = member_of_with_members(&state.db, &staff.user.id, &postbox).await?;
     let tab = Tab::parse(&p.tab);
     let mut errors = Vec::new();
     let mut day = |field: &str, raw: &str| -> Option<i64> {
@@ -210,7 +210,6 @@ pub async fn inbox(
         })
         .collect();
     let base = format!("/verwaltung/postfach/{postbox}");
-    let colleagues = postbox_members(&state.db, &postbox).await?;
     let view = pages::InboxView {
         postbox_id: postbox.clone(),
         postbox_name: m.postbox_name.clone(),
@@ -253,12 +252,27 @@ pub async fn inbox(
     Ok(private_html(pages::inbox(&staff.ctx.page(), view)))
 }
 
-/// (service key, title in the page language) of every service.
+/// (service key, title in the page language) of every service, by title. The list is the same
+/// for every caseworker and changes only when a service is imported, so it comes from a
+/// short-lived cache like the catalogue.
 pub async fn services(state: &AppState, lang: Lang) -> sqlx::Result<Vec<(String, String)>> {
-    let col = crate::applications::catalog::title_column(lang);
-    sqlx::query_as(&format!(
-        "SELECT s.service_key, {col} FROM services s ORDER BY {col}"
-    ))
-    .fetch_all(&state.db.pool)
-    .await
+    let all = state
+        .service_titles
+        .get_or_load(|| async {
+            sqlx::query_as::<_, (String, String, String)>(
+                "SELECT service_key, title_de, title_en FROM services",
+            )
+            .fetch_all(&state.db.pool)
+            .await
+        })
+        .await?;
+    let mut out: Vec<(String, String)> = all
+        .iter()
+        .map(|(key, de, en)| {
+            let title = if lang == Lang::De { de } else { en };
+            (key.clone(), title.clone())
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
 }
