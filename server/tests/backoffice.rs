@@ -43,6 +43,13 @@ db_test!(a_case_from_submission_to_decision, |app| {
     assert!(page.contains(&reference) && page.contains("Erika Mustermann"));
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=musterm")).await;
     assert!(page.contains(&reference));
+    let (_, page) = text(&app, &cw, &format!("{inbox}?q=musterm")).await;
+    assert!(page.contains(&reference), "found on the tab New");
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=wartend&q=musterm")).await;
+    assert!(
+        !page.contains(&reference),
+        "not waiting for the citizen yet"
+    );
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=schmidt")).await;
     assert!(!page.contains(&reference));
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q={reference}")).await;
@@ -118,6 +125,12 @@ db_test!(a_case_from_submission_to_decision, |app| {
     );
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=wartend")).await;
     assert!(page.contains(&reference));
+    // The search words follow the case's state (a trigger on `cases`): the name is found on
+    // the tab the case is on now, and no longer on the one it left.
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=wartend&q=musterm")).await;
+    assert!(page.contains(&reference), "found on the tab Waiting");
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=neu&q=musterm")).await;
+    assert!(!page.contains(&reference), "gone from the tab New");
 
     // The citizen reads it in the postbox and answers with an upload.
     let (_, list) = text(&app, &anna, "/konto/postfach").await;
