@@ -39,7 +39,9 @@ if [ -z "${BIN:-}" ]; then
   cargo build --release --locked -q -p amtsweg-server
 fi
 bin=${BIN:-$CARGO_TARGET_DIR/release/amtsweg}
-migrations=$(ls migrations/sqlite migrations/postgres | sha256sum | cut -c1-10)
+# The cache key covers the migrations' contents, not only their names: a migration changed
+# before it lands must not reuse a database seeded with its earlier text.
+migrations=$(cat migrations/sqlite/*.sql migrations/postgres/*.sql | sha256sum | cut -c1-10)
 mkdir -p "$SEED_CACHE"
 work=$(mktemp -d)
 pid=

@@ -165,13 +165,50 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), DbOpenError> {
         let migrator = self.migrator();
         match migrator.run(&self.pool).await {
-            Ok(()) => Ok(()),
+            Ok(()) => self
+                .drop_value_samples()
+                .await
+                .map_err(DbOpenError::Connect),
             Err(MigrateError::VersionMissing(found)) => Err(DbOpenError::NewerSchema {
                 found,
                 known: migrator.iter().map(|m| m.version).max().unwrap_or(0),
             }),
             Err(e) => Err(DbOpenError::Migrate(e)),
         }
+    }
+
+    /// Gathers the planner's statistics (`ANALYZE`); on SQLite only its row estimates are kept
+    /// (see `drop_value_samples`).
+    pub async fn analyze(&self) -> sqlx::Result<()> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        self.drop_value_samples().await
+    }
+
+    /// The bundled SQLite is built with STAT4. Once `ANALYZE` has stored value samples
+    /// (`sqlite_stat4`), every prepared statement that compares an indexed column with a bound
+    /// parameter expires whenever a value is bound, so it was planned again on every execution:
+    /// 44 % of the inbox's CPU at a million cases (BENCHMARKS.md). The row estimates in
+    /// `sqlite_stat1` choose the same plans for Amtsweg's queries, so the samples are removed
+    /// here and after every start (an operator may have run `ANALYZE` with such a build);
+    /// `ANALYZE sqlite_schema` makes open connections reload the statistics.
+    async fn drop_value_samples(&self) -> sqlx::Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let samples: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat4'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if samples > 0 {
+            sqlx::query("DELETE FROM sqlite_stat4")
+                .execute(&self.pool)
+                .await?;
+            sqlx::query("ANALYZE sqlite_schema")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock up front
@@ -278,6 +315,52 @@ impl Db {
             backend: self.backend,
             next: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod statistics_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn analyze_keeps_row_estimates_but_no_value_samples() {
+        let dir = std::env::temp_dir().join(format!("amtsweg-stats-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/stats.db", dir.display());
+        let db = Db::connect(&url, 1).await.unwrap();
+        for sql in [
+            "CREATE TABLE t (a TEXT, b INTEGER)",
+            "CREATE INDEX t_a ON t (a, b)",
+            "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+             INSERT INTO t SELECT 'k' || (i % 7), i FROM n",
+            // What a STAT4 build of SQLite leaves behind when `ANALYZE` runs outside Amtsweg.
+            "ANALYZE",
+        ] {
+            sqlx::query(sql).execute(&db.pool).await.unwrap();
+        }
+        let count = |table: &'static str| {
+            let pool = db.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(
+            count("sqlite_stat4").await > 0,
+            "the bundled SQLite samples"
+        );
+        db.migrate().await.unwrap();
+        assert_eq!(
+            count("sqlite_stat4").await,
+            0,
+            "a start removes the samples"
+        );
+        db.analyze().await.unwrap();
+        assert!(count("sqlite_stat1").await > 0);
+        assert_eq!(count("sqlite_stat4").await, 0);
+        db.pool.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
 

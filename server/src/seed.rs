@@ -190,7 +190,7 @@ pub async fn cases(
             .execute(&db.pool)
             .await?;
     } else {
-        sqlx::query("ANALYZE").execute(&db.pool).await?;
+        db.analyze().await?;
     }
     Ok(done)
 }

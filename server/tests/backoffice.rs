@@ -561,6 +561,21 @@ db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
         .await
         .unwrap();
     assert_eq!(n, 160);
+    if app.state.db.backend == amtsweg_server::db::Backend::Sqlite {
+        // Row estimates for the planner, but no STAT4 samples: with them every statement that
+        // binds a value against an indexed column was planned again on each execution.
+        let mut rows = Vec::new();
+        for table in ["sqlite_stat1", "sqlite_stat4"] {
+            let sql = format!("SELECT COUNT(*) FROM {table}");
+            let n: i64 = sqlx::query_scalar(&sql)
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+            rows.push(n);
+        }
+        assert!(rows[0] > 0, "row estimates kept");
+        assert_eq!(rows[1], 0, "value samples removed");
+    }
     let cw = staff(
         &app,
         "cw@stuttgart.example",
