@@ -195,12 +195,13 @@ impl Db {
         if self.backend != Backend::Sqlite {
             return Ok(());
         }
-        let samples: i64 = sqlx::query_scalar(
+        // The table exists only once a STAT4 build has run `ANALYZE`.
+        let stat4_tables: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat4'",
         )
         .fetch_one(&self.pool)
         .await?;
-        if samples > 0 {
+        if stat4_tables > 0 {
             sqlx::query("DELETE FROM sqlite_stat4")
                 .execute(&self.pool)
                 .await?;
