@@ -378,6 +378,58 @@ db_test!(drafts_are_private_resumable_and_deletable, |app| {
     let _ = Backend::Sqlite;
 });
 
+// A condition reads only answers in force. Found by the fuzzer's round-trip invariant: with
+// the other parent unknown, a stale "pays: yes" (sent by the same page, which shows every
+// field without JavaScript) still demanded the amount and the proof of payments, which the
+// case would then have dropped. The stale answer is kept, and comes back with "known: yes".
+db_test!(conditions_ignore_answers_of_hidden_fields, |app| {
+    const MAINTENANCE: &str = "99108008252000";
+    citizen(&app, "conditions@example.org").await;
+    let draft = start(&app, MAINTENANCE).await;
+    let known = [
+        ("parent_known", "yes"),
+        ("parent_name", "Alex Muster"),
+        ("pays", "yes"),
+        ("amount", "120,00"),
+    ];
+    assert_eq!(
+        page(&app, &draft, "other_parent", &known).await.status(),
+        303
+    );
+    let unknown = [
+        ("parent_known", "no"),
+        ("parent_name", "Alex Muster"),
+        ("pays", "yes"),
+        ("amount", ""),
+    ];
+    let r = page(&app, &draft, "other_parent", &unknown).await;
+    let status = r.status();
+    assert_eq!(status, 303, "{}", r.text().await.unwrap());
+    let (_, documents) = app.get_text(&format!("/antraege/{draft}/documents")).await;
+    assert!(documents.contains("Geburtsurkunde"));
+    assert!(
+        !documents.contains("Nachweise über Unterhaltszahlungen"),
+        "the proof of payments depends on the hidden answer"
+    );
+    let (_, check) = app.get_text(&format!("/antraege/{draft}/pruefen")).await;
+    assert!(!check.contains("Zahlt der andere Elternteil"));
+    // The form shows the kept answers again (the browser sends them back), and with the other
+    // parent known, "pays: yes" asks for the amount.
+    let (_, again) = app
+        .get_text(&format!("/antraege/{draft}/other_parent"))
+        .await;
+    assert!(again.contains("value=\"Alex Muster\""));
+    let back = [
+        ("parent_known", "yes"),
+        ("parent_name", "Alex Muster"),
+        ("pays", "yes"),
+        ("amount", ""),
+    ];
+    let r = page(&app, &draft, "other_parent", &back).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Monatlicher Betrag"));
+});
+
 db_test!(profile_data_is_offered_with_consent_and_marked, |app| {
     citizen(&app, "profile@example.org").await;
     let r = form(

@@ -166,7 +166,7 @@ pub async fn retire(conn: &mut AnyConnection, key: &str, version: i64) -> sqlx::
     let def = match newest {
         Some(r) => {
             let text: String = r.try_get(1)?;
-            match definition::parse(&text) {
+            match definition::read_stored(&text) {
                 Ok(d) => Some(d),
                 Err(_) => {
                     tracing::error!(
@@ -232,7 +232,7 @@ pub async fn definition(db: &Db, key: &str, version: i64) -> sqlx::Result<Option
     .fetch_optional(&db.pool)
     .await?;
     let Some(text) = text else { return Ok(None) };
-    let Ok(def) = definition::parse(&text) else {
+    let Ok(def) = definition::read_stored(&text) else {
         tracing::error!(service = key, version, "stored definition no longer parses");
         return Ok(None);
     };

@@ -311,7 +311,19 @@ pub fn parse(text: &str) -> Result<Definition, Vec<String>> {
                 let allowed: Vec<String> = match kind {
                     FieldType::YesNo => vec!["yes".into(), "no".into()],
                     FieldType::Select | FieldType::Radio | FieldType::Checkboxes => options.clone(),
-                    _ => return None,
+                    // Other answers are compared as typed text, which their stored form
+                    // normalises (`3` becomes `3.0`, dates are three inputs), so such a
+                    // condition would not mean what it says.
+                    _ => {
+                        let kind = serde_json::to_value(kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        return Some(format!(
+                            "condition refers to {:?}, a {kind} field; conditions can only test yes_no, select, radio and checkboxes fields",
+                            c.field
+                        ));
+                    }
                 };
                 (!allowed.contains(&c.equals)).then(|| {
                     format!(
@@ -528,6 +540,27 @@ pub fn parse(text: &str) -> Result<Definition, Vec<String>> {
     }
 }
 
+/// Reads a definition version stored at its import.
+///
+/// Import's checks have grown stricter (bounded date rules, anchored patterns, conditions only
+/// on yes/no and choice fields). A version imported before a check must still open its drafts
+/// and cases, so what today's import would refuse is logged, not refused; validation copes
+/// with each such rule as stored.
+pub fn read_stored(text: &str) -> Result<Definition, Vec<String>> {
+    let problems = match parse(text) {
+        Ok(def) => return Ok(def),
+        Err(problems) => problems,
+    };
+    let def: Definition = toml::from_str(text).map_err(|_| problems.clone())?;
+    tracing::warn!(
+        service = def.service_key,
+        version = def.version,
+        ?problems,
+        "stored definition would not pass today's import; used as stored"
+    );
+    Ok(def)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,6 +596,39 @@ mod tests {
                 "{err:?}"
             );
         }
+    }
+
+    /// A condition on a typed field compared the text the citizen typed, which the case stores
+    /// normalised (`3` as `3.0`, a date as three inputs): it would not mean what it says.
+    #[test]
+    fn conditions_test_only_yes_no_and_choices() {
+        let base = super::super::catalog::DEMO_DEFINITIONS[1].1;
+        let line = r#"show_if = { field = "sepa", equals = "yes" }"#;
+        assert!(base.contains(line));
+        for (field, kind) in [
+            ("since", "date"),
+            ("given_name", "text"),
+            ("postal_code", "postal_code"),
+        ] {
+            assert!(base.contains(&format!("id = \"{field}\"")));
+            let text = base.replacen(
+                line,
+                &format!(r#"show_if = {{ field = "{field}", equals = "3" }}"#),
+                1,
+            );
+            let err = parse(&text).unwrap_err();
+            assert!(
+                err.iter()
+                    .any(|e| e.contains(&format!("a {kind} field; conditions can only test"))),
+                "{err:?}"
+            );
+            // A version imported before this check still opens its drafts and cases.
+            let stored = read_stored(&text).unwrap();
+            assert!(stored
+                .fields()
+                .any(|(_, f)| f.show_if.as_ref().is_some_and(|c| c.field == field)));
+        }
+        assert!(read_stored("format = 1").is_err());
     }
 
     /// Found while writing the fuzz target: `min_days` far out overflowed the date arithmetic

@@ -177,12 +177,7 @@ pub async fn upload(
     };
     match outcome {
         Ok((doc_id, name, size)) => {
-            attach(
-                &mut d.answers,
-                &field_id,
-                &doc_id,
-                file_label(&name, size, lang),
-            );
+            d.edit(|a| attach(a, &field_id, &doc_id, file_label(&name, size, lang)));
             save_draft(&state, &d).await?;
             Ok(see_other(&format!("/antraege/{id}/{page_id}")))
         }
@@ -307,12 +302,7 @@ pub async fn attach_existing(
         );
         return render_with_problems(&state, &ctx, &user, &d, &page_id, &field_id, msg).await;
     }
-    attach(
-        &mut d.answers,
-        &field_id,
-        &doc,
-        file_label(&name, size, ctx.lang),
-    );
+    d.edit(|a| attach(a, &field_id, &doc, file_label(&name, size, ctx.lang)));
     save_draft(&state, &d).await?;
     Ok(see_other(&format!("/antraege/{id}/{page_id}")))
 }
@@ -324,16 +314,18 @@ pub async fn detach(
     Path((id, page_id, field_id, doc)): Path<(String, String, String, String)>,
 ) -> AppResult<Response> {
     let mut d = load_draft(&state, &user, &id).await?;
-    let mut ids = answers::list(&d.answers, &field_id);
-    let mut names = answers::list(&d.answers, &files_key(&field_id));
-    if let Some(i) = ids.iter().position(|x| *x == doc) {
-        ids.remove(i);
-        if i < names.len() {
-            names.remove(i);
+    d.edit(|a| {
+        let mut ids = answers::list(a, &field_id);
+        let mut names = answers::list(a, &files_key(&field_id));
+        if let Some(i) = ids.iter().position(|x| *x == doc) {
+            ids.remove(i);
+            if i < names.len() {
+                names.remove(i);
+            }
         }
-    }
-    d.answers.insert(field_id.clone(), Value::from(ids));
-    d.answers.insert(files_key(&field_id), Value::from(names));
+        a.insert(field_id.clone(), Value::from(ids));
+        a.insert(files_key(&field_id), Value::from(names));
+    });
     save_draft(&state, &d).await?;
     Ok(see_other(&format!("/antraege/{id}/{page_id}")))
 }

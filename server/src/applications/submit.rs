@@ -76,7 +76,9 @@ pub async fn submit(
     let def = catalog::definition(db, &key, version)
         .await?
         .ok_or_else(|| anyhow::anyhow!("definition {key} v{version} missing"))?;
-    let answers: Answers = serde_json::from_str(&raw)?;
+    let stored: Answers = serde_json::from_str(&raw)?;
+    // As the pages saw them: answers of fields hidden since are kept in the draft, not sent.
+    let (answers, _) = answers::split_hidden(&def, stored);
     let today = time::OffsetDateTime::now_utc().date();
     if let Some(page) = answers::first_invalid(&def, &answers, today) {
         return Ok(Outcome::Invalid {

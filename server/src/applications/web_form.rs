@@ -13,7 +13,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use super::answers::{self, Answers};
-use super::definition::{Definition, FieldType, Page};
+use super::definition::{Definition, Field, FieldType, Page};
 use super::submit::{self, Outcome};
 use super::{catalog, views};
 use crate::accounts::auth::User;
@@ -27,7 +27,50 @@ use crate::time::now_ms;
 pub struct Draft {
     pub id: String,
     pub def: Arc<Definition>,
+    /// The answers in force: those of fields the citizen can see. Everything reads these;
+    /// changes go through [`Draft::edit`].
     pub answers: Answers,
+    /// Answers of fields hidden since (see `answers::split_hidden`), stored with the draft.
+    hidden: Answers,
+}
+
+impl Draft {
+    fn new(id: &str, def: Arc<Definition>, stored: Answers) -> Self {
+        let (answers, hidden) = answers::split_hidden(&def, stored);
+        Self {
+            id: id.to_string(),
+            def,
+            answers,
+            hidden,
+        }
+    }
+
+    /// Changes the stored answers, hidden ones included (a same-page field is sent even while
+    /// hidden), then decides again which are in force.
+    pub fn edit<R>(&mut self, change: impl FnOnce(&mut Answers) -> R) -> R {
+        let mut all = self.stored();
+        let out = change(&mut all);
+        (self.answers, self.hidden) = answers::split_hidden(&self.def, all);
+        out
+    }
+
+    /// Everything the draft keeps.
+    fn stored(&mut self) -> Answers {
+        answers::unite(
+            std::mem::take(&mut self.answers),
+            std::mem::take(&mut self.hidden),
+        )
+    }
+
+    /// The answers a field's inputs show: a same-page field is rendered while hidden, with
+    /// what the citizen entered there before.
+    fn shown_for(&self, visible: bool) -> std::borrow::Cow<'_, Answers> {
+        if visible || self.hidden.is_empty() {
+            std::borrow::Cow::Borrowed(&self.answers)
+        } else {
+            std::borrow::Cow::Owned(answers::unite(self.answers.clone(), self.hidden.clone()))
+        }
+    }
 }
 
 async fn draft_row(state: &AppState, user: &User, id: &str) -> AppResult<CachedDraft> {
@@ -68,12 +111,8 @@ pub async fn load_draft(state: &AppState, user: &User, id: &str) -> AppResult<Dr
     let def = catalog::definition(&state.db, &key, version)
         .await?
         .ok_or(AppError::NotFound)?;
-    let answers = serde_json::from_str(&raw).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Draft {
-        id: id.to_string(),
-        def,
-        answers,
-    })
+    let stored = serde_json::from_str(&raw).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Draft::new(id, def, stored))
 }
 
 pub async fn save_draft(state: &AppState, d: &Draft) -> AppResult<()> {
@@ -82,7 +121,8 @@ pub async fn save_draft(state: &AppState, d: &Draft) -> AppResult<()> {
         .vault
         .key_of_pooled(&state.db.pool, Owner::Draft, &d.id)
         .await?;
-    let plain = serde_json::to_string(&d.answers).map_err(|e| AppError::Internal(e.into()))?;
+    let stored = answers::unite(d.answers.clone(), d.hidden.clone());
+    let plain = serde_json::to_string(&stored).map_err(|e| AppError::Internal(e.into()))?;
     sqlx::query(
         "UPDATE drafts SET answers = $1, updated_at = $2, reminded_at = NULL WHERE id = $3",
     )
@@ -124,6 +164,13 @@ async fn library(state: &AppState, user: &User) -> AppResult<Vec<(String, String
         .map_err(Into::into)
 }
 
+/// Whether a page's form shows a field. Without JavaScript nothing can appear while the page
+/// is filled in, so a field that depends on an answer on the same page is always shown, with a
+/// hint saying when it is needed.
+fn on_form(d: &Draft, page: &Page, f: &Field) -> bool {
+    answers::field_visible(f, &d.answers) || views::depends_on_page(f, page)
+}
+
 async fn render_page(
     state: &AppState,
     user: &User,
@@ -151,17 +198,17 @@ async fn render_page(
             Some(p) => format!("/antraege/{}/{}", d.id, p.id.get_ref()),
             None => format!("/leistungen/{}", d.def.service_key),
         },
-        // Without JavaScript nothing can appear while the page is filled in, so a field that
-        // depends on an answer on the same page is always shown, with a hint saying when it
-        // is needed.
         fields: page
             .fields
             .iter()
-            .filter(|f| answers::field_visible(f, &d.answers) || views::depends_on_page(f, page))
+            .filter(|f| on_form(d, page, f))
             .map(|f| {
-                let mut v = views::field_view_on(f, page, &d.answers, lang, problems);
+                let visible = answers::field_visible(f, &d.answers);
+                let shown = d.shown_for(visible);
+                let mut v = views::field_view_on(f, page, &shown, lang, problems);
+                v.required = answers::field_required(f, &d.answers);
                 if f.kind == FieldType::File {
-                    let attached = answers::list(&d.answers, f.id.get_ref());
+                    let attached = answers::list(&shown, f.id.get_ref());
                     let base = format!(
                         "/antraege/{}/{}/datei/{}",
                         d.id,
@@ -172,10 +219,7 @@ async fn render_page(
                         attached: attached
                             .iter()
                             .cloned()
-                            .zip(answers::list(
-                                &d.answers,
-                                &answers::files_key(f.id.get_ref()),
-                            ))
+                            .zip(answers::list(&shown, &answers::files_key(f.id.get_ref())))
                             .collect(),
                         library: docs
                             .iter()
@@ -255,15 +299,18 @@ pub async fn page(
     ))
 }
 
-/// Stores what a page's form sent, replacing that page's earlier answers.
-fn take_answers(d: &mut Draft, page: &Page, sent: &[(String, String)]) {
+/// Stores what a page's form sent, replacing that page's earlier answers. Only the fields the
+/// page showed (`rendered`) are taken: a field hidden by an answer on another page was not in
+/// the form, and its kept answer must not become empty.
+fn take_answers(a: &mut Answers, page: &Page, rendered: &[&str], sent: &[(String, String)]) {
     let mut names: Vec<(String, FieldType)> = page
         .fields
         .iter()
+        .filter(|f| rendered.contains(&f.id.get_ref().as_str()))
         .map(|f| (f.id.get_ref().clone(), f.kind))
         .collect();
     if let Some(g) = &page.group {
-        let n = answers::group_count(&d.answers, g.id.get_ref(), g.min).min(g.max);
+        let n = answers::group_count(a, g.id.get_ref(), g.min).min(g.max);
         for i in 0..n {
             for f in &g.fields {
                 names.push((
@@ -285,8 +332,7 @@ fn take_answers(d: &mut Draft, page: &Page, sent: &[(String, String)]) {
                         .find(|(k, _)| *k == key)
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default();
-                    d.answers
-                        .insert(key, Value::String(v.chars().take(8).collect()));
+                    a.insert(key, Value::String(v.chars().take(8).collect()));
                 }
             }
             FieldType::Checkboxes => {
@@ -296,7 +342,7 @@ fn take_answers(d: &mut Draft, page: &Page, sent: &[(String, String)]) {
                     .take(50)
                     .map(|(_, v)| Value::String(v.clone()))
                     .collect();
-                d.answers.insert(name, Value::Array(v));
+                a.insert(name, Value::Array(v));
             }
             _ => {
                 let v = sent
@@ -305,21 +351,19 @@ fn take_answers(d: &mut Draft, page: &Page, sent: &[(String, String)]) {
                     .map(|(_, v)| v.clone())
                     .unwrap_or_default();
                 // Over-long input is kept up to a bound so the page can say it is too long.
-                d.answers
-                    .insert(name, Value::String(v.chars().take(5000).collect()));
+                a.insert(name, Value::String(v.chars().take(5000).collect()));
             }
         }
     }
 }
 
 /// Adds an item to or removes one from the page's repeated group.
-fn change_group(d: &mut Draft, page: &Page, action: &str) {
+fn change_group(a: &mut Answers, page: &Page, action: &str) {
     let Some(g) = &page.group else { return };
     let gid = g.id.get_ref();
-    let n = answers::group_count(&d.answers, gid, g.min).min(g.max);
+    let n = answers::group_count(a, gid, g.min).min(g.max);
     if action == "add" && n < g.max {
-        d.answers
-            .insert(format!("{gid}#count"), Value::String((n + 1).to_string()));
+        a.insert(format!("{gid}#count"), Value::String((n + 1).to_string()));
     } else if let Some(i) = action
         .strip_prefix("remove:")
         .and_then(|i| i.parse::<usize>().ok())
@@ -335,23 +379,22 @@ fn change_group(d: &mut Draft, page: &Page, action: &str) {
                         );
                         let to =
                             format!("{}{suffix}", answers::group_input(gid, j, f.id.get_ref()));
-                        match d.answers.remove(&from) {
-                            Some(v) => d.answers.insert(to, v),
-                            None => d.answers.remove(&to),
+                        match a.remove(&from) {
+                            Some(v) => a.insert(to, v),
+                            None => a.remove(&to),
                         };
                     }
                 }
             }
             for f in &g.fields {
                 for suffix in ["", ".day", ".month", ".year"] {
-                    d.answers.remove(&format!(
+                    a.remove(&format!(
                         "{}{suffix}",
                         answers::group_input(gid, n - 1, f.id.get_ref())
                     ));
                 }
             }
-            d.answers
-                .insert(format!("{gid}#count"), Value::String((n - 1).to_string()));
+            a.insert(format!("{gid}#count"), Value::String((n - 1).to_string()));
         }
     }
 }
@@ -365,13 +408,21 @@ pub async fn save_page(
     let mut d = load_draft(&state, &user, &id).await?;
     let def = d.def.clone();
     let page = def.page(&page_id).ok_or(AppError::NotFound)?;
-    take_answers(&mut d, page, &sent);
     let action = sent
         .iter()
         .find(|(k, _)| k == "action")
         .map(|(_, v)| v.as_str())
         .unwrap_or("next");
-    change_group(&mut d, page, action);
+    let rendered: Vec<&str> = page
+        .fields
+        .iter()
+        .filter(|f| on_form(&d, page, f))
+        .map(|f| f.id.get_ref().as_str())
+        .collect();
+    d.edit(|a| {
+        take_answers(a, page, &rendered, &sent);
+        change_group(a, page, action);
+    });
     save_draft(&state, &d).await?;
     let here = format!("/antraege/{id}/{page_id}");
     match action {
