@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use amtsweg_server::crypto::{admin, Keyring};
+use amtsweg_server::crypto::Keyring;
 use amtsweg_server::db::Db;
 use amtsweg_server::domain::Role;
 use amtsweg_server::secret::Secret;
@@ -262,6 +262,36 @@ async fn nothing_in_plaintext(app: &TestApp, raw_database: bool) {
     }
 }
 
+/// Runs `amtsweg keys …` over the test server's database and data directory, as an operator
+/// would; `keys` is AMTSWEG_ENCRYPTION_KEYS (none: the data directory's key file). Returns
+/// whether it succeeded and what it printed.
+fn keys_command(app: &TestApp, keys: Option<&str>, args: &[&str]) -> (bool, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_amtsweg"));
+    cmd.arg("keys")
+        .args(args)
+        .env("AMTSWEG_DATA_DIR", &app.dir)
+        .env("DATABASE_URL", app.state.config.database_url())
+        .env("RUST_LOG", "warn");
+    for var in [
+        "AMTSWEG_STORAGE_URL",
+        "AMTSWEG_CONFIG",
+        "AMTSWEG_ENCRYPTION_KEYS",
+        "AMTSWEG_ENCRYPTION_KEY_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    if let Some(k) = keys {
+        cmd.env("AMTSWEG_ENCRYPTION_KEYS", k);
+    }
+    let o = cmd.output().expect("the amtsweg binary runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.success(), said)
+}
+
 /// A second server over the same database and data directory with other keys.
 async fn server_with_keys(first: &TestApp, keys: &str) -> TestApp {
     let dir = first.dir.clone();
@@ -305,28 +335,63 @@ db_test!(content_is_encrypted_at_rest_and_survives_rotation, |app| {
     nothing_in_plaintext(&app, true).await;
     everything_readable(&app, &cw, &anna, &reference).await;
 
-    // Rotate: a new active key, the old one still listed while the data keys are re-wrapped.
+    // Rotate with the commands of the binary, as DEPLOYMENT.md tells operators: a new active
+    // key, the old one still listed while the data keys are re-wrapped.
     let old = std::fs::read_to_string(app.dir.join("encryption.key")).unwrap();
-    let new = Keyring::generate_line("k-new").unwrap();
-    let both = Keyring::parse(&format!("{new}\n{old}")).unwrap();
-    let db = Db::connect(&app.state.config.database_url(), 2)
-        .await
+    let old_id = Keyring::parse(&old)
         .unwrap()
-        .with_keys(both);
-    let r = admin::rotate(&db).await.unwrap();
+        .ids()
+        .next()
+        .unwrap()
+        .to_string();
+    let (ok, new) = keys_command(&app, None, &["generate", "--id", "k-new"]);
+    assert!(ok && new.starts_with("k-new:"), "{new}");
+    let new = new.trim().to_string();
+    assert!(Keyring::parse(&new).is_ok());
+    let both = format!("{new},{}", old.trim());
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_keys")
-        .fetch_one(&db.pool)
+        .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    // One application, one data key: answers, evidence and messages share it.
-    assert_eq!((r.rewrapped, r.current), (total as u64, 0), "{r:?}");
     assert!(total >= 1);
-    assert_eq!(admin::rotate(&db).await.unwrap().rewrapped, 0, "idempotent");
+    let (ok, said) = keys_command(&app, Some(&both), &["status"]);
+    assert!(ok, "{said}");
+    assert!(said.contains("k-new (active): wraps 0 data keys"), "{said}");
+    assert!(
+        said.contains(&format!("{old_id}: wraps {total} data keys")),
+        "{said}"
+    );
+    // One application, one data key: answers, evidence and messages share it.
+    let (ok, said) = keys_command(&app, Some(&both), &["rotate"]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains(&format!(
+            "re-wrapped {total} data keys with \"k-new\"; 0 were already"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("no data key needs {old_id} any more")),
+        "{said}"
+    );
+    let (ok, said) = keys_command(&app, Some(&both), &["rotate"]);
+    assert!(
+        ok && said.contains(&format!(
+            "re-wrapped 0 data keys with \"k-new\"; {total} were already"
+        )),
+        "idempotent: {said}"
+    );
     let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_keys WHERE kek_id <> 'k-new'")
-        .fetch_one(&db.pool)
+        .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
     assert_eq!(others, 0);
+    // With only the old key configured, status names the key the data now needs.
+    let (ok, said) = keys_command(&app, Some(&old), &["status"]);
+    assert!(
+        ok && said.contains(&format!("k-new (NOT CONFIGURED): wraps {total} data keys")),
+        "{said}"
+    );
 
     // Only the new key: everything still reads.
     let second = server_with_keys(&app, &new).await;
@@ -359,7 +424,6 @@ db_test!(content_is_encrypted_at_rest_and_survives_rotation, |app| {
     assert_eq!(s, 500);
     // The server keeps serving what needs no key.
     assert_eq!(third.get("/healthz").await.status(), 200);
-    db.pool.close().await;
 });
 
 db_test!(
@@ -437,17 +501,24 @@ db_test!(
 
         // Read as they are ...
         everything_readable(&app, &cw, &anna, &reference).await;
-        // ... and encrypted by the command, once.
-        let r = admin::encrypt_existing(db, &app.state.storage)
-            .await
-            .unwrap();
-        assert_eq!((r.cases, r.messages, r.files), (1, 1, 2), "{r:?}");
-        assert!(r.totp >= 1, "the caseworker's TOTP key: {r:?}");
-        assert_eq!(
-            admin::encrypt_existing(db, &app.state.storage)
-                .await
-                .unwrap(),
-            admin::Conversion::default()
+        // ... and encrypted by the binary's command, once.
+        let (ok, said) = keys_command(&app, None, &["encrypt-existing"]);
+        assert!(ok, "{said}");
+        assert!(
+            said.contains("1 cases, 1 messages,") && said.contains(" 2 files"),
+            "{said}"
+        );
+        assert!(
+            !said.contains(" 0 TOTP keys"),
+            "the caseworker's TOTP key: {said}"
+        );
+        let (ok, said) = keys_command(&app, None, &["encrypt-existing"]);
+        assert!(ok, "{said}");
+        assert!(
+            said.contains(
+                "encrypted: 0 drafts, 0 cases, 0 messages, 0 notes, 0 TOTP keys, 0 files"
+            ),
+            "nothing twice: {said}"
         );
         nothing_in_plaintext(&app, false).await;
         everything_readable(&app, &cw, &anna, &reference).await;
