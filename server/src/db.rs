@@ -31,6 +31,12 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
+    /// On SQLite, write transactions queue for this one connection, first come first served,
+    /// instead of each retrying on `SQLITE_BUSY`: SQLite's busy handler sleeps in growing steps
+    /// (up to 100 ms), so with many writers at once some slept while the lock was free and
+    /// waited for a second (BENCHMARKS.md, submissions at 64 connections). `None` on
+    /// PostgreSQL, whose writers take row locks.
+    writer: Option<AnyPool>,
     pub backend: Backend,
     /// Accounts as read on every request of a logged-in user. Only on SQLite, where this process
     /// is the only server writing; with PostgreSQL several instances share the database and
@@ -113,30 +119,39 @@ impl Db {
         let options = AnyConnectOptions::from_str(url)
             .map_err(DbOpenError::Connect)?
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            // A ping before every query doubled the round trips of each request; a broken
-            // connection shows up on its next use instead and is replaced by the pool.
-            .test_before_acquire(false)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // Per-connection settings; WAL itself is persistent and set at creation.
-                        // Foreign keys and the busy timeout are sqlx's defaults for SQLite.
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    }
-                    Ok(())
+        let pool_of = |size: u32| {
+            AnyPoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                // A ping before every query doubled the round trips of each request; a broken
+                // connection shows up on its next use instead and is replaced by the pool.
+                .test_before_acquire(false)
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // Per-connection settings; WAL itself is persistent and set at
+                            // creation. Foreign keys and the busy timeout are sqlx's defaults.
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
+        };
+        let pool = pool_of(max_connections)
+            .connect_with(options.clone())
             .await
             .map_err(DbOpenError::Connect)?;
         let sqlite = backend == Backend::Sqlite;
+        let writer = if sqlite {
+            Some(pool_of(1).min_connections(0).connect_lazy_with(options))
+        } else {
+            None
+        };
         let users = sqlite.then(|| Arc::new(BoundedMap::new(Duration::from_secs(30), 100_000)));
         let drafts = sqlite.then(|| Arc::new(BoundedMap::new(Duration::from_secs(30), 20_000)));
         Ok(Self {
             pool,
+            writer,
             backend,
             users,
             drafts,
@@ -212,11 +227,15 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock up front
-    /// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading read locks.
+    /// Starts a write transaction. On SQLite it waits its turn for the one writer connection
+    /// and takes the write lock up front (`BEGIN IMMEDIATE`), so two writers never deadlock
+    /// upgrading read locks.
     pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => {
+                let writer = self.writer.as_ref().unwrap_or(&self.pool);
+                writer.begin_with("BEGIN IMMEDIATE").await
+            }
             Backend::Postgres => self.pool.begin().await,
         }
     }
@@ -320,68 +339,4 @@ impl Db {
 }
 
 #[cfg(test)]
-mod statistics_tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn analyze_keeps_row_estimates_but_no_value_samples() {
-        let dir = std::env::temp_dir().join(format!("amtsweg-stats-{}", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}/stats.db", dir.display());
-        let db = Db::connect(&url, 1).await.unwrap();
-        for sql in [
-            "CREATE TABLE t (a TEXT, b INTEGER)",
-            "CREATE INDEX t_a ON t (a, b)",
-            "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
-             INSERT INTO t SELECT 'k' || (i % 7), i FROM n",
-            // What a STAT4 build of SQLite leaves behind when `ANALYZE` runs outside Amtsweg.
-            "ANALYZE",
-        ] {
-            sqlx::query(sql).execute(&db.pool).await.unwrap();
-        }
-        let count = |table: &'static str| {
-            let pool = db.pool.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap()
-            }
-        };
-        assert!(
-            count("sqlite_stat4").await > 0,
-            "the bundled SQLite samples"
-        );
-        db.migrate().await.unwrap();
-        assert_eq!(
-            count("sqlite_stat4").await,
-            0,
-            "a start removes the samples"
-        );
-        db.analyze().await.unwrap();
-        assert!(count("sqlite_stat1").await > 0);
-        assert_eq!(count("sqlite_stat4").await, 0);
-        db.pool.close().await;
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-}
-
-#[cfg(test)]
-mod placeholder_tests {
-    use super::*;
-
-    #[test]
-    fn numbered_for_postgres_positional_for_sqlite() {
-        let mut p = Placeholders {
-            backend: Backend::Postgres,
-            next: 0,
-        };
-        assert_eq!(p.rows(2, 2), "($1, $2), ($3, $4)");
-        assert_eq!(p.one(), "$5");
-        let mut p = Placeholders {
-            backend: Backend::Sqlite,
-            next: 0,
-        };
-        assert_eq!(p.rows(1, 3), "(?, ?, ?)");
-        assert_eq!(p.list(2), "?, ?");
-    }
-}
+mod tests;
