@@ -187,6 +187,7 @@ async fn render_page(
         Vec::new()
     };
     let (prev, _, index) = neighbours(&d.def, &d.answers, page.id.get_ref());
+    let page_shown = answers::page_visible(page, &d.answers);
     let view = FormPageView {
         service_title: d.def.title.get(lang).to_string(),
         title: page.title.get(lang).to_string(),
@@ -203,7 +204,9 @@ async fn render_page(
             .iter()
             .filter(|f| on_form(d, page, f))
             .map(|f| {
-                let visible = answers::field_visible(f, &d.answers);
+                // A hidden page can still be opened by its address (the browser's back
+                // button): it shows what was entered there, as kept with the draft.
+                let visible = page_shown && answers::field_visible(f, &d.answers);
                 let shown = d.shown_for(visible);
                 let mut v = views::field_view_on(f, page, &shown, lang, problems);
                 v.required = answers::field_required(f, &d.answers);
