@@ -425,7 +425,11 @@ db_test!(conditions_ignore_answers_of_hidden_fields, |app| {
     ];
     let r = page(&app, &draft, "other_parent", &back).await;
     assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("Monatlicher Betrag"));
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("href=\"#amount\""),
+        "the amount in the error summary"
+    );
 
     // A page hidden by a later answer, opened again by its address (the back button), still
     // shows what was entered there.
@@ -463,6 +467,13 @@ db_test!(conditions_ignore_answers_of_hidden_fields, |app| {
     );
     let (_, hidden) = app.get_text(&format!("/antraege/{dog}/listed")).await;
     assert!(hidden.contains("value=\"WT-4711\""), "{hidden}");
+    // Sending it (as its form does) keeps the answer and leads on to the next visible page,
+    // without checking a page that is not part of the application.
+    let r = page(&app, &dog, "listed", &[("certificate", "")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], format!("/antraege/{dog}/payment"));
+    let r = page(&app, &dog, "listed", &test).await;
+    assert_eq!(r.headers()["location"], format!("/antraege/{dog}/payment"));
     assert_eq!(page(&app, &dog, "dog", &listed).await.status(), 303);
     let (status, check) = app.get_text(&format!("/antraege/{dog}/pruefen")).await;
     assert_eq!(status, 200);

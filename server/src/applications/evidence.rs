@@ -143,13 +143,14 @@ pub async fn upload(
     let limit = field
         .max_size_bytes()
         .min(state.config.max_upload_mb * 1024 * 1024);
-    let count = answers::list(&d.answers, &field_id).len();
+    // Files on a field hidden since still count: they stay with the draft.
+    let count = answers::list(&d.kept(), &field_id).len();
     let problem = if count >= field.max_file_count() {
         Some(fail(
             "form.v.file_count",
             &[("max", &field.max_file_count().to_string())],
         ))
-    } else if all_files(&def, &d.answers) >= state.config.max_files_per_application {
+    } else if all_files(&def, &d.kept()) >= state.config.max_files_per_application {
         Some(fail(
             "form.v.file_count",
             &[("max", &state.config.max_files_per_application.to_string())],
@@ -290,7 +291,7 @@ pub async fn attach_existing(
     let kind = content_type.rsplit('/').next().unwrap_or("");
     if !field.accepted().contains(&kind)
         || size as u64 > field.max_size_bytes()
-        || answers::list(&d.answers, &field_id).len() >= field.max_file_count()
+        || answers::list(&d.kept(), &field_id).len() >= field.max_file_count()
     {
         let msg = tf(
             ctx.lang,

@@ -62,6 +62,11 @@ impl Draft {
         )
     }
 
+    /// Every answer the draft keeps, hidden ones included: what limits on attached files count.
+    pub fn kept(&self) -> std::borrow::Cow<'_, Answers> {
+        self.shown_for(false)
+    }
+
     /// The answers a field's inputs show: a same-page field is rendered while hidden, with
     /// what the citizen entered there before.
     fn shown_for(&self, visible: bool) -> std::borrow::Cow<'_, Answers> {
@@ -129,27 +134,29 @@ pub async fn save_draft(state: &AppState, d: &Draft) -> AppResult<()> {
     .bind(state.db.vault.seal(&key, &plain))
     .bind(now_ms())
     .bind(&d.id)
-    .execute(&state.db.pool)
+    .execute(state.db.writer())
     .await?;
     state.db.forget_draft(&d.id);
     Ok(())
 }
 
+/// The visible pages before and after a page, and how many visible pages come before it. In
+/// definition order, so that a hidden page opened by its address leads back and on to the
+/// visible pages around it.
 fn neighbours<'a>(
     def: &'a Definition,
     a: &Answers,
     page: &str,
 ) -> (Option<&'a Page>, Option<&'a Page>, usize) {
-    let visible = answers::visible_pages(def, a);
-    let i = visible
+    let at = def
+        .pages
         .iter()
         .position(|p| p.id.get_ref() == page)
         .unwrap_or(0);
-    (
-        i.checked_sub(1).map(|j| visible[j]),
-        visible.get(i + 1).copied(),
-        i,
-    )
+    let shown = |p: &&Page| answers::page_visible(p, a);
+    let before: Vec<&Page> = def.pages[..at].iter().filter(shown).collect();
+    let next = def.pages.iter().skip(at + 1).find(shown);
+    (before.last().copied(), next, before.len())
 }
 
 /// The citizen's earlier uploads, offered for reuse: (id, label, content type, size).
@@ -209,7 +216,6 @@ async fn render_page(
                 let visible = page_shown && answers::field_visible(f, &d.answers);
                 let shown = d.shown_for(visible);
                 let mut v = views::field_view_on(f, page, &shown, lang, problems);
-                v.required = answers::field_required(f, &d.answers);
                 if f.kind == FieldType::File {
                     let attached = answers::list(&shown, f.id.get_ref());
                     let base = format!(
@@ -435,7 +441,13 @@ pub async fn save_page(
         _ => {}
     }
     let today = time::OffsetDateTime::now_utc().date();
-    let problems = answers::check_page(page, &d.answers, today, ctx.lang);
+    // A page hidden by an earlier answer is not part of the application: what it sent is kept
+    // for when it is shown again, and checked then.
+    let problems = if answers::page_visible(page, &d.answers) {
+        answers::check_page(page, &d.answers, today, ctx.lang)
+    } else {
+        Vec::new()
+    };
     if !problems.is_empty() {
         let mut resp = private_html(render_page(&state, &user, &ctx, &d, page, &problems).await?);
         *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

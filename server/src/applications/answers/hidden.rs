@@ -127,36 +127,45 @@ mod tests {
     }
 
     /// A hidden page hides its fields' answers, dates and files included, from later pages.
+    /// Filled twice: once so that every condition holds (yes, a choice's first option), once
+    /// so that none does (no, the last option), which hides the conditional pages.
     #[test]
     fn a_hidden_page_hides_every_input_of_its_fields() {
+        let mut pages_hidden = 0;
         for (_, text) in DEMO_DEFINITIONS {
             let def = parse(text).unwrap();
-            let mut all = Answers::new();
-            // Every condition that can hold does: yes, or a choice's first option.
-            for (_, f) in def.fields() {
-                let value = match f.options.first() {
-                    Some(o) => o.value.clone(),
-                    None => "yes".to_string(),
-                };
-                for key in keys_of(f.id.get_ref()) {
-                    all.insert(key, Value::String(value.clone()));
+            for holds in [true, false] {
+                let mut all = Answers::new();
+                for (_, f) in def.fields() {
+                    let value = match (holds, f.options.first(), f.options.last()) {
+                        (true, Some(o), _) | (false, _, Some(o)) => o.value.clone(),
+                        (true, None, _) => "yes".to_string(),
+                        (false, _, None) => "no".to_string(),
+                    };
+                    for key in keys_of(f.id.get_ref()) {
+                        all.insert(key, Value::String(value.clone()));
+                    }
                 }
-            }
-            let (in_force, hidden) = split_hidden(&def, all.clone());
-            for page in &def.pages {
-                for f in &page.fields {
-                    let kept = in_force.contains_key(f.id.get_ref());
-                    let shown = visible_pages(&def, &in_force)
-                        .iter()
-                        .any(|p| p.id.get_ref() == page.id.get_ref())
-                        && crate::applications::answers::field_visible(f, &in_force);
-                    assert_eq!(kept, shown, "{}", f.id.get_ref());
+                let (in_force, hidden) = split_hidden(&def, all.clone());
+                let visible = visible_pages(&def, &in_force);
+                pages_hidden += def.pages.len() - visible.len();
+                for page in &def.pages {
+                    let page_shown = visible.iter().any(|p| p.id.get_ref() == page.id.get_ref());
+                    for f in &page.fields {
+                        let shown =
+                            page_shown && crate::applications::answers::field_visible(f, &in_force);
+                        for key in keys_of(f.id.get_ref()) {
+                            assert_eq!(in_force.contains_key(&key), shown, "{key}");
+                            assert_eq!(hidden.contains_key(&key), !shown, "{key}");
+                        }
+                    }
                 }
+                assert_eq!(unite(in_force.clone(), hidden), all);
+                // Splitting what is in force again changes nothing.
+                assert_eq!(split_hidden(&def, in_force.clone()).0, in_force);
+                let _ = first_invalid(&def, &in_force, today());
             }
-            assert_eq!(unite(in_force.clone(), hidden), all);
-            // Splitting what is in force again changes nothing.
-            assert_eq!(split_hidden(&def, in_force.clone()).0, in_force);
-            let _ = first_invalid(&def, &in_force, today());
         }
+        assert!(pages_hidden > 0, "some fill hides a page");
     }
 }
