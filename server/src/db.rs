@@ -227,15 +227,26 @@ impl Db {
         Ok(())
     }
 
+    /// Where single-statement writes on busy paths go: on SQLite the writer connection, so
+    /// they wait their turn with the write transactions instead of polling SQLite's busy
+    /// handler, which a queue handing the lock on without a gap could leave waiting for its
+    /// whole timeout.
+    pub fn writer(&self) -> &AnyPool {
+        self.writer.as_ref().unwrap_or(&self.pool)
+    }
+
+    /// The SQLite writer connection's pool, for writers with connections of their own (the
+    /// session store) to take turns with.
+    pub fn sqlite_writer(&self) -> Option<AnyPool> {
+        self.writer.clone()
+    }
+
     /// Starts a write transaction. On SQLite it waits its turn for the one writer connection
     /// and takes the write lock up front (`BEGIN IMMEDIATE`), so two writers never deadlock
     /// upgrading read locks.
     pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
         match self.backend {
-            Backend::Sqlite => {
-                let writer = self.writer.as_ref().unwrap_or(&self.pool);
-                writer.begin_with("BEGIN IMMEDIATE").await
-            }
+            Backend::Sqlite => self.writer().begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
     }

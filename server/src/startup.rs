@@ -70,7 +70,8 @@ impl Application {
             .map_err(|e| StartError::Listen(config.listen, e))?;
         let sessions = Store::connect(&config.database_url(), db.backend)
             .await
-            .map_err(|e| StartError::Database(DbOpenError::Connect(e)))?;
+            .map_err(|e| StartError::Database(DbOpenError::Connect(e)))?
+            .taking_turns_with(&db);
         let payment_providers = match &config.payment_providers {
             Some(path) => {
                 crate::payments::online::PaymentProviders::load(path).map_err(StartError::Config)?

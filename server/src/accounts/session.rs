@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use tower_sessions::cookie::SameSite;
@@ -41,9 +42,12 @@ pub const NEW_RECOVERY_CODES: &str = "new_recovery_codes";
 /// so serving reads from memory (writes go to both) saves a database round trip per request.
 type Records = Arc<BoundedMap<Id, Record>>;
 
+/// On SQLite, the writer connection of `Db` (see `Store::taking_turns_with`).
+type Turn = Option<sqlx::AnyPool>;
+
 #[derive(Clone)]
 pub enum Store {
-    Sqlite(SqliteStore, Records),
+    Sqlite(SqliteStore, Records, Turn),
     Postgres(PostgresStore),
 }
 
@@ -58,6 +62,21 @@ impl std::fmt::Debug for Store {
 
 fn alive(record: &Record) -> bool {
     record.expiry_date > time::OffsetDateTime::now_utc()
+}
+
+/// Waits for the SQLite writer connection and holds it, idle, while this store's own
+/// connection writes: session writes then take turns with `Db::begin_write` in arrival order.
+/// Polling SQLite's busy handler instead, a login could wait out its timeout while queued
+/// submissions handed the write lock on without a gap.
+async fn take_turn(turn: &Turn) -> session_store::Result<Option<PoolConnection<sqlx::Any>>> {
+    match turn {
+        Some(writer) => writer
+            .acquire()
+            .await
+            .map(Some)
+            .map_err(|e| session_store::Error::Backend(e.to_string())),
+        None => Ok(None),
+    }
 }
 
 impl Store {
@@ -75,6 +94,7 @@ impl Store {
                 Store::Sqlite(
                     SqliteStore::new(pool),
                     Arc::new(BoundedMap::new(Duration::from_secs(300), 100_000)),
+                    None,
                 )
             }
             Backend::Postgres => {
@@ -92,11 +112,22 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Session writes wait their turn with the database's write transactions (SQLite only).
+    pub fn taking_turns_with(self, db: &crate::db::Db) -> Self {
+        match self {
+            Store::Sqlite(s, cache, _) => Store::Sqlite(s, cache, db.sqlite_writer()),
+            other => other,
+        }
+    }
+}
+
 #[async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s, cache) => {
+            Store::Sqlite(s, cache, turn) => {
+                let _turn = take_turn(turn).await?;
                 s.create(record).await?;
                 cache.put(record.id, record.clone());
                 Ok(())
@@ -106,7 +137,8 @@ impl SessionStore for Store {
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s, cache) => {
+            Store::Sqlite(s, cache, turn) => {
+                let _turn = take_turn(turn).await?;
                 s.save(record).await?;
                 cache.put(record.id, record.clone());
                 Ok(())
@@ -116,7 +148,7 @@ impl SessionStore for Store {
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Store::Sqlite(s, cache) => {
+            Store::Sqlite(s, cache, _) => {
                 if let Some(r) = cache.get(id) {
                     return Ok(alive(&r).then_some(r));
                 }
@@ -132,8 +164,9 @@ impl SessionStore for Store {
     }
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s, cache) => {
+            Store::Sqlite(s, cache, turn) => {
                 cache.remove(id);
+                let _turn = take_turn(turn).await?;
                 s.delete(id).await?;
                 cache.remove(id);
                 Ok(())
@@ -147,8 +180,9 @@ impl SessionStore for Store {
 impl ExpiredDeletion for Store {
     async fn delete_expired(&self) -> session_store::Result<()> {
         match self {
-            Store::Sqlite(s, cache) => {
+            Store::Sqlite(s, cache, turn) => {
                 cache.retain(alive);
+                let _turn = take_turn(turn).await?;
                 s.delete_expired().await
             }
             Store::Postgres(s) => s.delete_expired().await,
@@ -176,4 +210,73 @@ pub fn layer(store: Store, config: &Config) -> SessionManagerLayer<Store> {
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
             i64::try_from(config.session_idle_minutes).unwrap_or(30),
         )))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::db::Db;
+
+    /// While write transactions queue for SQLite's writer one after the other, a session write
+    /// waits only for those queued before it, instead of polling SQLite's busy handler until a
+    /// gap happens to come (or its timeout ends). Counted in commits, not in time.
+    #[tokio::test]
+    async fn session_writes_take_turns_with_queued_transactions() {
+        let dir = std::env::temp_dir().join(format!("amtsweg-turns-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/turns.db", dir.display());
+        let db = Db::connect(&url, 4).await.unwrap();
+        db.migrate().await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let store = Store::connect(&url, Backend::Sqlite)
+            .await
+            .unwrap()
+            .taking_turns_with(&db);
+        let commits = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        const WRITERS: usize = 6;
+        let mut writers = Vec::new();
+        for _ in 0..WRITERS {
+            let (db, commits, stop) = (db.clone(), commits.clone(), stop.clone());
+            writers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let mut tx = db.begin_write().await.unwrap();
+                    sqlx::query("INSERT INTO t (n) VALUES (1)")
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    tx.commit().await.unwrap();
+                    commits.fetch_add(1, Ordering::Relaxed);
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut waited = Vec::new();
+        for _ in 0..5 {
+            let mut record = Record {
+                id: Id::default(),
+                data: Default::default(),
+                expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            };
+            let before = commits.load(Ordering::Relaxed);
+            store.create(&mut record).await.unwrap();
+            store.save(&record).await.unwrap();
+            waited.push(commits.load(Ordering::Relaxed) - before);
+        }
+        stop.store(true, Ordering::Relaxed);
+        for w in writers {
+            w.await.unwrap();
+        }
+        // Two writes, each behind at most the transactions already queued (and one running).
+        assert!(
+            waited.iter().all(|n| *n <= 2 * (WRITERS + 1)),
+            "commits while one session was written: {waited:?}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

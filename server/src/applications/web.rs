@@ -364,7 +364,7 @@ pub async fn delete_draft(
     let r = sqlx::query("DELETE FROM drafts WHERE id = $1 AND user_id = $2")
         .bind(&id)
         .bind(&user.id)
-        .execute(&state.db.pool)
+        .execute(state.db.writer())
         .await?;
     state.db.forget_draft(&id);
     if r.rows_affected() == 0 {
