@@ -142,11 +142,7 @@ impl Db {
             .await
             .map_err(DbOpenError::Connect)?;
         let sqlite = backend == Backend::Sqlite;
-        let writer = if sqlite {
-            Some(pool_of(1).min_connections(0).connect_lazy_with(options))
-        } else {
-            None
-        };
+        let writer = sqlite.then(|| pool_of(1).connect_lazy_with(options));
         let users = sqlite.then(|| Arc::new(BoundedMap::new(Duration::from_secs(30), 100_000)));
         let drafts = sqlite.then(|| Arc::new(BoundedMap::new(Duration::from_secs(30), 20_000)));
         Ok(Self {

@@ -110,9 +110,7 @@ impl Store {
             }
         })
     }
-}
 
-impl Store {
     /// Session writes wait their turn with the database's write transactions (SQLite only).
     pub fn taking_turns_with(self, db: &crate::db::Db) -> Self {
         match self {

@@ -144,13 +144,14 @@ pub async fn upload(
         .max_size_bytes()
         .min(state.config.max_upload_mb * 1024 * 1024);
     // Files on a field hidden since still count: they stay with the draft.
-    let count = answers::list(&d.kept(), &field_id).len();
+    let kept = d.kept();
+    let count = answers::list(&kept, &field_id).len();
     let problem = if count >= field.max_file_count() {
         Some(fail(
             "form.v.file_count",
             &[("max", &field.max_file_count().to_string())],
         ))
-    } else if all_files(&def, &d.kept()) >= state.config.max_files_per_application {
+    } else if all_files(&def, &kept) >= state.config.max_files_per_application {
         Some(fail(
             "form.v.file_count",
             &[("max", &state.config.max_files_per_application.to_string())],

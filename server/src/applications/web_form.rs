@@ -62,15 +62,10 @@ impl Draft {
         )
     }
 
-    /// Every answer the draft keeps, hidden ones included: what limits on attached files count.
+    /// Every answer the draft keeps, hidden ones included: what it stores, what a field
+    /// rendered while hidden shows, and what limits on attached files count.
     pub fn kept(&self) -> std::borrow::Cow<'_, Answers> {
-        self.shown_for(false)
-    }
-
-    /// The answers a field's inputs show: a same-page field is rendered while hidden, with
-    /// what the citizen entered there before.
-    fn shown_for(&self, visible: bool) -> std::borrow::Cow<'_, Answers> {
-        if visible || self.hidden.is_empty() {
+        if self.hidden.is_empty() {
             std::borrow::Cow::Borrowed(&self.answers)
         } else {
             std::borrow::Cow::Owned(answers::unite(self.answers.clone(), self.hidden.clone()))
@@ -126,8 +121,7 @@ pub async fn save_draft(state: &AppState, d: &Draft) -> AppResult<()> {
         .vault
         .key_of_pooled(&state.db.pool, Owner::Draft, &d.id)
         .await?;
-    let stored = answers::unite(d.answers.clone(), d.hidden.clone());
-    let plain = serde_json::to_string(&stored).map_err(|e| AppError::Internal(e.into()))?;
+    let plain = serde_json::to_string(&*d.kept()).map_err(|e| AppError::Internal(e.into()))?;
     sqlx::query(
         "UPDATE drafts SET answers = $1, updated_at = $2, reminded_at = NULL WHERE id = $3",
     )
@@ -213,8 +207,11 @@ async fn render_page(
             .map(|f| {
                 // A hidden page can still be opened by its address (the browser's back
                 // button): it shows what was entered there, as kept with the draft.
-                let visible = page_shown && answers::field_visible(f, &d.answers);
-                let shown = d.shown_for(visible);
+                let shown = if page_shown && answers::field_visible(f, &d.answers) {
+                    std::borrow::Cow::Borrowed(&d.answers)
+                } else {
+                    d.kept()
+                };
                 let mut v = views::field_view_on(f, page, &shown, lang, problems);
                 if f.kind == FieldType::File {
                     let attached = answers::list(&shown, f.id.get_ref());
