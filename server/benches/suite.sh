@@ -5,6 +5,7 @@
 #   bash server/benches/suite.sh                      # both databases, inbox at 1,000,000 cases
 #   CASES=10000 BACKENDS=sqlite DURATION=5s bash server/benches/suite.sh    # quick look
 #   SEED_ONLY=1 bash server/benches/suite.sh          # seed (and cache) only, measure later
+#   ROWS='healthz|submit' CASES=10000 BACKENDS=sqlite bash server/benches/suite.sh   # some rows
 #
 # Builds the release binary, loads the demo data, seeds CASES cases into the Stuttgart parking
 # postbox (about a third assigned to the demo caseworker) and SUBMITS complete drafts of the
@@ -114,6 +115,8 @@ wait_up() {
 run() {
   local name=$1 url=$2
   shift 2
+  # ROWS (an extended regular expression) measures only the rows whose names match it.
+  grep -Eq "${ROWS:-.}" <<<"$name" || return 0
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H 'Accept-Encoding: br, gzip' "$@" "$url" |
     awk -v name="$name" '
       /Requests\/sec/ {rps=$2}

@@ -345,5 +345,7 @@ impl Db {
     }
 }
 
+pub mod batch;
+
 #[cfg(test)]
 mod tests;

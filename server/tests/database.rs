@@ -4,7 +4,8 @@ mod common;
 
 use amtsweg_app::i18n::Lang;
 use amtsweg_server::accounts::users::{self, CreateUserError, NewUser};
-use amtsweg_server::db::{Db, DbOpenError};
+use amtsweg_server::db::batch::Batch;
+use amtsweg_server::db::{is_unique_violation, Db, DbOpenError};
 use amtsweg_server::domain::{Email, Role};
 use amtsweg_server::secret::Secret;
 use common::{Backend, TestApp};
@@ -126,6 +127,96 @@ db_test!(sqlite_runs_in_wal_mode_with_foreign_keys, |app| {
         .execute(&app.state.db.pool)
         .await;
     assert!(err.is_err(), "foreign keys are enforced");
+});
+
+db_test!(a_batch_writes_all_its_parts_or_none, |app| {
+    let db = &app.state.db;
+    for sql in [
+        "CREATE TABLE t_parent (id TEXT PRIMARY KEY, note TEXT NOT NULL)",
+        "CREATE TABLE t_child (id TEXT PRIMARY KEY, parent TEXT NOT NULL REFERENCES t_parent (id), n BIGINT NOT NULL)",
+    ] {
+        sqlx::query(sql).execute(&db.pool).await.unwrap();
+    }
+    let rows = |table: &'static str| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(&format!("SELECT id FROM {table} ORDER BY id"))
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    // A parent, its children (their foreign key sees the parent of the same batch) and a
+    // delete, each part numbering its own parameters.
+    let mut batch = Batch::new();
+    batch
+        .add("INSERT INTO t_parent (id, note) VALUES ($1, $2)")
+        .bind("p1")
+        .bind("it's $1, not a parameter");
+    for (id, n) in [("c1", 1_i64), ("c2", 2)] {
+        batch
+            .add("INSERT INTO t_child (id, parent, n) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind("p1")
+            .bind(n);
+    }
+    batch
+        .add("INSERT INTO t_parent (id, note) VALUES ($1, '')")
+        .bind("gone");
+    db.write(batch).await.unwrap();
+    let mut batch = Batch::new();
+    batch.add("DELETE FROM t_parent WHERE id = $1").bind("gone");
+    db.write(batch).await.unwrap();
+    assert_eq!(rows("t_parent").await, ["p1"]);
+    assert_eq!(rows("t_child").await, ["c1", "c2"]);
+    let note: String = sqlx::query_scalar("SELECT note FROM t_parent WHERE id = 'p1'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(note, "it's $1, not a parameter");
+
+    // The last part fails: the parts before it are rolled back, and the error is the
+    // database's own, so callers can tell a duplicate from other failures.
+    let mut batch = Batch::new();
+    batch
+        .add("INSERT INTO t_parent (id, note) VALUES ($1, '')")
+        .bind("p2");
+    batch
+        .add("INSERT INTO t_child (id, parent, n) VALUES ($1, $2, $3)")
+        .bind("c1")
+        .bind("p2")
+        .bind(3_i64);
+    let err = db.write(batch).await.unwrap_err();
+    assert!(is_unique_violation(&err), "{err}");
+    assert_eq!(rows("t_parent").await, ["p1"]);
+    assert_eq!(rows("t_child").await, ["c1", "c2"]);
+
+    // A part that breaks a foreign key fails the batch the same way.
+    let mut batch = Batch::new();
+    batch
+        .add("INSERT INTO t_parent (id, note) VALUES ($1, '')")
+        .bind("p3");
+    batch
+        .add("INSERT INTO t_child (id, parent, n) VALUES ($1, $2, $3)")
+        .bind("c3")
+        .bind("nobody")
+        .bind(3_i64);
+    assert!(db.write(batch).await.is_err());
+    assert_eq!(rows("t_parent").await, ["p1"]);
+
+    // The writer is free and outside any transaction afterwards.
+    let mut batch = Batch::new();
+    batch
+        .add("INSERT INTO t_parent (id, note) VALUES ($1, '')")
+        .bind("p4");
+    db.write(batch).await.unwrap();
+    let mut tx = db.begin_write().await.unwrap();
+    sqlx::query("DELETE FROM t_parent WHERE id = 'p4'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(rows("t_parent").await, ["p1"]);
 });
 
 #[tokio::test]

@@ -250,7 +250,17 @@ async fn nothing_in_plaintext(app: &TestApp, raw_database: bool) {
     }
     assert!(files.iter().any(|f| f.starts_with(app.dir.join("files"))));
     for f in files {
-        let bytes = std::fs::read(&f).unwrap();
+        let bytes = if f.to_string_lossy().contains("amtsweg.db") {
+            // SQLite's own files are read by another process: closing a descriptor of the
+            // database file in this one would drop every POSIX lock this process holds on it,
+            // and a command run next (`amtsweg keys rotate`) could then take this server for
+            // gone, check the log into the file and delete it under the server's connections.
+            let out = std::process::Command::new("cat").arg(&f).output().unwrap();
+            assert!(out.status.success(), "cat {}", f.display());
+            out.stdout
+        } else {
+            std::fs::read(&f).unwrap()
+        };
         for m in markers() {
             assert!(
                 !contains(&bytes, &m),

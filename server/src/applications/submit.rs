@@ -10,9 +10,11 @@ use super::definition::FieldType;
 use super::{catalog, routing};
 use crate::accounts::auth::User;
 use crate::accounts::postal;
+use crate::backoffice::state::CaseState;
+use crate::db::batch::Batch;
 use crate::db::{is_unique_violation, Db};
 use crate::domain::{Ags, PostalCode, Reference};
-use crate::mail::enqueue;
+use crate::mail::enqueue_into;
 use crate::mail::templates::{render, Template};
 use crate::time::now_ms;
 
@@ -143,104 +145,99 @@ pub async fn submit(
     .collect::<String>();
     let reference = Reference::generate();
     let case_id = uuid::Uuid::new_v4().to_string();
-    let mut tx = db.begin_write().await?;
+    // Everything the write needs is read first: the write itself is one batch, one round
+    // trip, so the single SQLite writer is held for SQLite's work only.
     let processing_days: i64 = match &responsible {
         Some(r) => sqlx::query_scalar("SELECT processing_days FROM postboxes WHERE id = $1")
             .bind(&r.postbox_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&db.pool)
             .await?
             .unwrap_or(30),
         None => 30,
     };
-    let inserted = sqlx::query(
-        "INSERT INTO cases (id, reference, draft_id, user_id, service_key, version, answers, ags, postal_code,
-                            postbox_id, status, submitted_at, applicant_name, updated_at, due_at, data_key_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(&case_id)
-    .bind(reference.as_str())
-    .bind(draft_id)
-    .bind(&user.id)
-    .bind(&key)
-    .bind(version)
-    .bind(db.vault.seal(&data_key, &structured.to_string()))
-    .bind(ags.clone().unwrap_or_default())
-    .bind(plz.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default())
-    .bind(responsible.as_ref().map(|r| r.postbox_id.clone()))
-    .bind(if responsible.is_some() { "submitted" } else { "unrouted" })
-    .bind(now)
-    .bind(&applicant_name)
-    .bind(now)
-    .bind(now + processing_days * 86_400_000)
-    .bind(&data_key.id)
-    .execute(&mut *tx)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            drop(tx);
-            return Ok(match existing_case(db, draft_id, &user.id).await? {
-                Some(reference) => Outcome::Submitted { reference },
-                None => anyhow::bail!("unique violation without an existing case: {e}"),
-            });
+    let listeners = match &responsible {
+        Some(r) => {
+            crate::webhooks::targets(
+                &db.pool,
+                &r.postbox_id,
+                crate::webhooks::Event::SubmissionReceived,
+            )
+            .await?
         }
-        Err(e) => return Err(e.into()),
-    }
+        None => Vec::new(),
+    };
+    let mut batch = Batch::new();
+    // First, so that a second submission of the draft fails before anything else is written.
+    batch
+        .add(
+            "INSERT INTO cases (id, reference, draft_id, user_id, service_key, version, answers, ags, postal_code,
+                                postbox_id, status, submitted_at, applicant_name, updated_at, due_at, data_key_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(case_id.clone())
+        .bind(reference.to_string())
+        .bind(draft_id.to_string())
+        .bind(user.id.clone())
+        .bind(key.clone())
+        .bind(version)
+        .bind(db.vault.seal(&data_key, &structured.to_string()))
+        .bind(ags.clone().unwrap_or_default())
+        .bind(plz.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default())
+        .bind(responsible.as_ref().map(|r| r.postbox_id.clone()))
+        .bind(if responsible.is_some() { "submitted" } else { "unrouted" })
+        .bind(now)
+        .bind(applicant_name.clone())
+        .bind(now)
+        .bind(now + processing_days * 86_400_000)
+        .bind(data_key.id.clone());
     if let Some(r) = &responsible {
-        crate::backoffice::inbox::index_name(
-            &mut tx,
+        crate::backoffice::inbox::index_name_into(
+            &mut batch,
             &r.postbox_id,
             &case_id,
             now,
             &applicant_name,
-        )
-        .await?;
-        crate::webhooks::enqueue(
-            &mut tx,
+            CaseState::Received.as_str(),
+        );
+        crate::webhooks::deliveries(
+            &mut batch,
+            &listeners,
             &r.postbox_id,
             crate::webhooks::Event::SubmissionReceived,
             serde_json::json!({ "case_reference": reference.as_str(), "service_key": key }),
-        )
-        .await?;
+        );
     }
-    crate::backoffice::cases::event(&mut tx, &case_id, Some(user), "submitted", "", true).await?;
+    crate::backoffice::cases::event_into(&mut batch, &case_id, Some(user), "submitted", "", true);
     for (doc, field) in &frozen_docs {
-        sqlx::query(
-            "INSERT INTO case_documents (case_id, document_id, field_id) VALUES ($1, $2, $3)",
-        )
-        .bind(&case_id)
-        .bind(doc)
-        .bind(field)
-        .execute(&mut *tx)
-        .await?;
+        batch
+            .add("INSERT INTO case_documents (case_id, document_id, field_id) VALUES ($1, $2, $3)")
+            .bind(case_id.clone())
+            .bind(doc.clone())
+            .bind(field.clone());
     }
-    sqlx::query("DELETE FROM drafts WHERE id = $1")
-        .bind(draft_id)
-        .execute(&mut *tx)
-        .await?;
+    batch
+        .add("DELETE FROM drafts WHERE id = $1")
+        .bind(draft_id.to_string());
     if answers
         .get(PREFILLED)
         .is_some_and(|v| v.as_array().is_some_and(|a| !a.is_empty()))
     {
-        sqlx::query("INSERT INTO profile_usage (user_id, used_for, used_at) VALUES ($1, $2, $3)")
-            .bind(&user.id)
+        batch
+            .add("INSERT INTO profile_usage (user_id, used_for, used_at) VALUES ($1, $2, $3)")
+            .bind(user.id.clone())
             .bind(format!("{} ({})", def.title.get(lang), reference))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .bind(now);
     }
     if responsible.is_none() {
         // Nothing is lost: the case stays visible as unrouted until an administrator acts.
-        sqlx::query(
-            "INSERT INTO admin_alerts (id, kind, subject_id, message, created_at) VALUES ($1, 'case_unrouted', $2, $3, $4)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&case_id)
-        .bind(format!("case {reference} for service {key} (AGS {}) matches no responsibility rule", ags.unwrap_or_default()))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tracing::error!(reference = %reference, service = %key, "submitted case matches no responsibility rule");
+        batch
+            .add(
+                "INSERT INTO admin_alerts (id, kind, subject_id, message, created_at) VALUES ($1, 'case_unrouted', $2, $3, $4)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(case_id.clone())
+            .bind(format!("case {reference} for service {key} (AGS {}) matches no responsibility rule", ags.clone().unwrap_or_default()))
+            .bind(now);
     }
     let mail = render(
         &Template::ApplicationReceived {
@@ -251,8 +248,20 @@ pub async fn submit(
         &user.email,
         public_url,
     );
-    enqueue(&mut tx, &mail).await?;
-    tx.commit().await?;
+    enqueue_into(&mut batch, &mail);
+    match db.write(batch).await {
+        Ok(()) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Ok(match existing_case(db, draft_id, &user.id).await? {
+                Some(reference) => Outcome::Submitted { reference },
+                None => anyhow::bail!("unique violation without an existing case: {e}"),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if responsible.is_none() {
+        tracing::error!(reference = %reference, service = %key, "submitted case matches no responsibility rule");
+    }
     db.forget_draft(draft_id);
     Ok(Outcome::Submitted {
         reference: reference.to_string(),

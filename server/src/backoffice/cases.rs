@@ -9,6 +9,7 @@ use super::access::StaffCase;
 use super::audit::{self, Subject};
 use super::state::CaseState;
 use crate::accounts::auth::User;
+use crate::db::batch::Batch;
 use crate::db::Db;
 use crate::mail::enqueue;
 use crate::mail::templates::{render, Template};
@@ -45,21 +46,33 @@ pub async fn event(
     detail: &str,
     public: bool,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO case_events (id, case_id, at, actor_id, actor_label, kind, detail, public)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(case_id)
-    .bind(now_ms())
-    .bind(actor.map(|u| u.id.clone()))
-    .bind(actor.map(|u| u.email.clone()).unwrap_or_default())
-    .bind(kind)
-    .bind(detail)
-    .bind(i64::from(public))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let mut batch = Batch::new();
+    event_into(&mut batch, case_id, actor, kind, detail, public);
+    batch.run_in(conn).await
+}
+
+/// `event` as part of a batched write.
+pub fn event_into(
+    batch: &mut Batch,
+    case_id: &str,
+    actor: Option<&User>,
+    kind: &str,
+    detail: &str,
+    public: bool,
+) {
+    batch
+        .add(
+            "INSERT INTO case_events (id, case_id, at, actor_id, actor_label, kind, detail, public)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(case_id.to_string())
+        .bind(now_ms())
+        .bind(actor.map(|u| u.id.clone()))
+        .bind(actor.map(|u| u.email.clone()).unwrap_or_default())
+        .bind(kind.to_string())
+        .bind(detail.to_string())
+        .bind(i64::from(public));
 }
 
 /// Moves the state only if nobody else moved it meanwhile (compare-and-set on the row).

@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use crate::db::batch::Batch;
 use crate::db::Db;
 use crate::time::now_ms;
 
@@ -344,7 +345,8 @@ pub async fn counts(db: &Db, postbox: &str, user_id: &str) -> sqlx::Result<Vec<(
         .collect()
 }
 
-/// Writes the search words of a case (at submission; forwarding moves them along).
+/// Writes the search words of a case (forwarding moves them along), inside the caller's
+/// transaction.
 pub async fn index_name(
     conn: &mut sqlx::AnyConnection,
     postbox: &str,
@@ -352,20 +354,37 @@ pub async fn index_name(
     submitted_at: i64,
     name: &str,
 ) -> sqlx::Result<()> {
-    for term in name_terms(name) {
-        sqlx::query(
-            "INSERT INTO case_search (postbox_id, term, submitted_at, case_id, state)
-             VALUES ($1, $2, $3, $4, (SELECT state FROM cases WHERE id = $4))
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(postbox)
-        .bind(term)
-        .bind(submitted_at)
+    let state: String = sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
         .bind(case_id)
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
+    let mut batch = Batch::new();
+    index_name_into(&mut batch, postbox, case_id, submitted_at, name, &state);
+    batch.run_in(conn).await
+}
+
+/// `index_name` as part of a batched write, for a case in `state`.
+pub fn index_name_into(
+    batch: &mut Batch,
+    postbox: &str,
+    case_id: &str,
+    submitted_at: i64,
+    name: &str,
+    state: &str,
+) {
+    for term in name_terms(name) {
+        batch
+            .add(
+                "INSERT INTO case_search (postbox_id, term, submitted_at, case_id, state)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(postbox.to_string())
+            .bind(term)
+            .bind(submitted_at)
+            .bind(case_id.to_string())
+            .bind(state.to_string());
     }
-    Ok(())
 }
 
 #[cfg(test)]

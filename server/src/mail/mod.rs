@@ -7,5 +7,5 @@ pub mod templates;
 pub mod transport;
 pub mod worker;
 
-pub use outbox::{enqueue, OutgoingMail};
+pub use outbox::{enqueue, enqueue_into, OutgoingMail};
 pub use worker::MailWorker;

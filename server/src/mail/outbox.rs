@@ -1,5 +1,6 @@
 use sqlx::AnyConnection;
 
+use crate::db::batch::Batch;
 use crate::time::now_ms;
 
 /// A rendered mail ready for the outbox. Recipients are validated addresses; subjects come from
@@ -14,22 +15,29 @@ pub struct OutgoingMail {
 
 /// Writes the mail into the outbox inside the caller's transaction.
 pub async fn enqueue(conn: &mut AnyConnection, mail: &OutgoingMail) -> sqlx::Result<String> {
+    let mut batch = Batch::new();
+    let id = enqueue_into(&mut batch, mail);
+    batch.run_in(conn).await?;
+    Ok(id)
+}
+
+/// `enqueue` as part of a batched write; returns the mail's id.
+pub fn enqueue_into(batch: &mut Batch, mail: &OutgoingMail) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_ms();
-    sqlx::query(
-        "INSERT INTO mail_outbox (id, recipient, subject, body_text, body_html, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&id)
-    .bind(&mail.to)
-    .bind(&mail.subject)
-    .bind(&mail.text)
-    .bind(&mail.html)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(id)
+    batch
+        .add(
+            "INSERT INTO mail_outbox (id, recipient, subject, body_text, body_html, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.clone())
+        .bind(mail.to.clone())
+        .bind(mail.subject.clone())
+        .bind(mail.text.clone())
+        .bind(mail.html.clone())
+        .bind(now)
+        .bind(now);
+    id
 }
 
 /// Counts per status, for `amtsweg mail status` and the readiness of operators' dashboards.

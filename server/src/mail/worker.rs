@@ -10,6 +10,7 @@ use sqlx::Row;
 use tokio::sync::{watch, Notify};
 
 use super::transport::{DevMailMeta, Failure, Transport};
+use crate::db::batch::Batch;
 use crate::db::Db;
 use crate::time::now_ms;
 
@@ -198,7 +199,8 @@ impl MailWorker {
         self.transport.send(message, &meta).await
     }
 
-    /// Stores the outcome of one attempt; returns when the mail is due again, if it is.
+    /// Stores the outcome of one attempt; returns when the mail is due again, if it is. One
+    /// batched write per mail: every submission queues a mail, so this runs as often.
     async fn record(
         &self,
         mail: &Claimed,
@@ -206,18 +208,18 @@ impl MailWorker {
     ) -> sqlx::Result<Option<i64>> {
         let now = now_ms();
         let mut retry_at = None;
-        let mut tx = self.db.begin_write().await?;
+        let mut batch = Batch::new();
         match outcome {
             Ok(()) => {
                 // Bodies may hold single-use links; once delivered they are not kept.
-                sqlx::query(
-                    "UPDATE mail_outbox SET status = 'sent', sent_at = $1, claimed_until = 0,
-                     body_text = '', body_html = '', last_error = NULL WHERE id = $2",
-                )
-                .bind(now)
-                .bind(&mail.id)
-                .execute(&mut *tx)
-                .await?;
+                batch
+                    .add(
+                        "UPDATE mail_outbox SET status = 'sent', sent_at = $1, claimed_until = 0,
+                         body_text = '', body_html = '', last_error = NULL WHERE id = $2",
+                    )
+                    .bind(now)
+                    .bind(mail.id.clone());
+                self.db.write(batch).await?;
                 tracing::info!(mail_id = %mail.id, attempts = mail.attempts, "mail delivered");
             }
             Err(failure) => {
@@ -226,45 +228,43 @@ impl MailWorker {
                 let permanent = matches!(failure, Failure::Permanent(_));
                 let error = failure.text();
                 if permanent || now >= give_up_at {
-                    sqlx::query(
-                        "UPDATE mail_outbox SET status = 'failed', claimed_until = 0, last_error = $1
-                         WHERE id = $2",
-                    )
-                    .bind(error)
-                    .bind(&mail.id)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO admin_alerts (id, kind, subject_id, message, created_at)
-                         VALUES ($1, 'mail_undeliverable', $2, $3, $4)",
-                    )
-                    .bind(uuid::Uuid::new_v4().to_string())
-                    .bind(&mail.id)
-                    .bind(format!(
-                        "mail {} gave up after {} attempts: {error}",
-                        mail.id, mail.attempts
-                    ))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    batch
+                        .add(
+                            "UPDATE mail_outbox SET status = 'failed', claimed_until = 0, last_error = $1
+                             WHERE id = $2",
+                        )
+                        .bind(error.to_string())
+                        .bind(mail.id.clone());
+                    batch
+                        .add(
+                            "INSERT INTO admin_alerts (id, kind, subject_id, message, created_at)
+                             VALUES ($1, 'mail_undeliverable', $2, $3, $4)",
+                        )
+                        .bind(uuid::Uuid::new_v4().to_string())
+                        .bind(mail.id.clone())
+                        .bind(format!(
+                            "mail {} gave up after {} attempts: {error}",
+                            mail.id, mail.attempts
+                        ))
+                        .bind(now);
+                    self.db.write(batch).await?;
                     tracing::error!(mail_id = %mail.id, attempts = mail.attempts, %error, "mail given up");
                 } else {
                     let due = now + backoff_ms(mail.attempts, self.first_retry);
                     retry_at = Some(due);
-                    sqlx::query(
-                        "UPDATE mail_outbox SET next_attempt_at = $1, claimed_until = 0, last_error = $2
-                         WHERE id = $3",
-                    )
-                    .bind(due)
-                    .bind(error)
-                    .bind(&mail.id)
-                    .execute(&mut *tx)
-                    .await?;
+                    batch
+                        .add(
+                            "UPDATE mail_outbox SET next_attempt_at = $1, claimed_until = 0, last_error = $2
+                             WHERE id = $3",
+                        )
+                        .bind(due)
+                        .bind(error.to_string())
+                        .bind(mail.id.clone());
+                    self.db.write(batch).await?;
                     tracing::warn!(mail_id = %mail.id, attempts = mail.attempts, %error, "mail delivery failed, will retry");
                 }
             }
         }
-        tx.commit().await?;
         Ok(retry_at)
     }
 }

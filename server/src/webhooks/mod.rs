@@ -13,6 +13,7 @@ use std::collections::HashSet;
 
 use sqlx::{AnyConnection, Row};
 
+use crate::db::batch::Batch;
 use crate::db::Placeholders;
 use crate::time::now_ms;
 
@@ -67,19 +68,42 @@ pub async fn enqueue(
     event: Event,
     data: serde_json::Value,
 ) -> sqlx::Result<()> {
+    let targets = targets(&mut *conn, postbox_id, event).await?;
+    let mut batch = Batch::new();
+    deliveries(&mut batch, &targets, postbox_id, event, data);
+    batch.run_in(conn).await
+}
+
+/// The postbox's enabled endpoints that subscribe to `event`. Read before a batched write: an
+/// endpoint added meanwhile is one added just after the change, which it would not have seen
+/// either.
+pub async fn targets<'c, E>(conn: E, postbox_id: &str, event: Event) -> sqlx::Result<Vec<String>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let endpoints: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, events FROM webhook_endpoints WHERE postbox_id = $1 AND enabled = 1",
     )
     .bind(postbox_id)
-    .fetch_all(&mut *conn)
+    .fetch_all(conn)
     .await?;
-    let targets: Vec<String> = endpoints
+    Ok(endpoints
         .into_iter()
         .filter(|(_, events)| events.split_whitespace().any(|e| e == event.as_str()))
         .map(|(id, _)| id)
-        .collect();
+        .collect())
+}
+
+/// Adds one delivery of `event` per endpoint in `targets` to the batch.
+pub fn deliveries(
+    batch: &mut Batch,
+    targets: &[String],
+    postbox_id: &str,
+    event: Event,
+    data: serde_json::Value,
+) {
     if targets.is_empty() {
-        return Ok(());
+        return;
     }
     let now = now_ms();
     let mut data = data;
@@ -95,19 +119,17 @@ pub async fn enqueue(
     })
     .to_string();
     for endpoint in targets {
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (id, endpoint_id, event, payload, state, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&endpoint)
-        .bind(event.as_str())
-        .bind(&payload)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        batch
+            .add(
+                "INSERT INTO webhook_deliveries (id, endpoint_id, event, payload, state, next_attempt_at, created_at)
+                 VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(endpoint.clone())
+            .bind(event.as_str())
+            .bind(payload.clone())
+            .bind(now);
     }
-    Ok(())
 }
 
 /// Postboxes with an enabled endpoint for `event`, so that batch work (a bank statement pays
