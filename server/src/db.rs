@@ -28,6 +28,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The database behind a connection (inside a transaction), as sqlx names it.
+    pub fn of(conn: &sqlx::AnyConnection) -> Self {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
@@ -327,12 +338,10 @@ impl Placeholders {
 impl Placeholders {
     /// For a connection (inside a transaction), whose backend sqlx names.
     pub fn for_connection(conn: &sqlx::AnyConnection) -> Self {
-        let backend = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        };
-        Self { backend, next: 0 }
+        Self {
+            backend: Backend::of(conn),
+            next: 0,
+        }
     }
 }
 
@@ -348,4 +357,4 @@ impl Db {
 pub mod batch;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -222,8 +222,7 @@ mod tests {
     /// gap happens to come (or its timeout ends). Counted in commits, not in time.
     #[tokio::test]
     async fn session_writes_take_turns_with_queued_transactions() {
-        let dir = std::env::temp_dir().join(format!("amtsweg-turns-{}", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}/turns.db", dir.display());
+        let (dir, url) = crate::db::tests::scratch("turns");
         let db = Db::connect(&url, 4).await.unwrap();
         db.migrate().await.unwrap();
         sqlx::query("CREATE TABLE t (n INTEGER)")

@@ -197,7 +197,7 @@ pub async fn submit(
             &case_id,
             now,
             &applicant_name,
-            CaseState::Received.as_str(),
+            Some(CaseState::Received.as_str()),
         );
         crate::webhooks::deliveries(
             &mut batch,

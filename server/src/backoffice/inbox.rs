@@ -346,7 +346,7 @@ pub async fn counts(db: &Db, postbox: &str, user_id: &str) -> sqlx::Result<Vec<(
 }
 
 /// Writes the search words of a case (forwarding moves them along), inside the caller's
-/// transaction.
+/// transaction, with the state the case has there.
 pub async fn index_name(
     conn: &mut sqlx::AnyConnection,
     postbox: &str,
@@ -354,36 +354,33 @@ pub async fn index_name(
     submitted_at: i64,
     name: &str,
 ) -> sqlx::Result<()> {
-    let state: String = sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
-        .bind(case_id)
-        .fetch_one(&mut *conn)
-        .await?;
     let mut batch = Batch::new();
-    index_name_into(&mut batch, postbox, case_id, submitted_at, name, &state);
+    index_name_into(&mut batch, postbox, case_id, submitted_at, name, None);
     batch.run_in(conn).await
 }
 
-/// `index_name` as part of a batched write, for a case in `state`.
+/// `index_name` as part of a batched write. `state` is the case's state when the case is
+/// written in the same batch: a part of a PostgreSQL batch cannot read it from `cases`.
 pub fn index_name_into(
     batch: &mut Batch,
     postbox: &str,
     case_id: &str,
     submitted_at: i64,
     name: &str,
-    state: &str,
+    state: Option<&str>,
 ) {
     for term in name_terms(name) {
         batch
             .add(
                 "INSERT INTO case_search (postbox_id, term, submitted_at, case_id, state)
-                 VALUES ($1, $2, $3, $4, $5)
+                 VALUES ($1, $2, $3, $4, COALESCE($5, (SELECT state FROM cases WHERE id = $4)))
                  ON CONFLICT DO NOTHING",
             )
             .bind(postbox.to_string())
             .bind(term)
             .bind(submitted_at)
             .bind(case_id.to_string())
-            .bind(state.to_string());
+            .bind(state.map(str::to_string));
     }
 }
 

@@ -83,16 +83,11 @@ impl Batch {
 
     /// Runs the batch inside a transaction the caller holds (one round trip).
     pub async fn run_in(self, conn: &mut AnyConnection) -> sqlx::Result<()> {
-        let backend = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-            Backend::Sqlite
-        } else {
-            Backend::Postgres
-        };
         let batch = self.checked()?;
         if batch.is_empty() {
             return Ok(());
         }
-        let sql = batch.sql(backend);
+        let sql = batch.sql(Backend::of(conn));
         sqlx::query_with(&sql, batch.args).execute(conn).await?;
         Ok(())
     }

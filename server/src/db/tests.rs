@@ -1,12 +1,18 @@
 //! Tests of the database layer that need a real SQLite file.
 
+/// A fresh SQLite database URL in a directory of its own; remove the directory afterwards.
+pub(crate) fn scratch(name: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("amtsweg-{name}-{}", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}/{name}.db", dir.display());
+    (dir, url)
+}
+
 mod statistics_tests {
     use super::super::*;
 
     #[tokio::test]
     async fn analyze_keeps_row_estimates_but_no_value_samples() {
-        let dir = std::env::temp_dir().join(format!("amtsweg-stats-{}", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}/stats.db", dir.display());
+        let (dir, url) = super::scratch("stats");
         let db = Db::connect(&url, 1).await.unwrap();
         for sql in [
             "CREATE TABLE t (a TEXT, b INTEGER)",
@@ -73,8 +79,7 @@ mod writer_tests {
     /// the longest steps and usually came last (submissions' p99 above a second).
     #[tokio::test]
     async fn sqlite_writers_take_turns_in_arrival_order() {
-        let dir = std::env::temp_dir().join(format!("amtsweg-writer-{}", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}/writer.db", dir.display());
+        let (dir, url) = super::scratch("writer");
         let db = Db::connect(&url, 4).await.unwrap();
         sqlx::query("CREATE TABLE t (n INTEGER)")
             .execute(&db.pool)
