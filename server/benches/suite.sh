@@ -198,6 +198,8 @@ for backend in $BACKENDS; do
   run "caseworker inbox, $CASES cases" "$base/verwaltung/postfach/$POSTBOX" -H "Cookie: $(cookies "$caseworker")"
   run "caseworker search \"müller\"" "$base/verwaltung/postfach/$POSTBOX?q=m%C3%BCller" -H "Cookie: $(cookies "$caseworker")"
   token=$(curl -fsS -b "$citizen" "$base/antraege/$draft/pruefen" | csrf)
+  # What the server process wrote (SQLite's log and database file; on PostgreSQL only logs).
+  written_before=$(awk '/^write_bytes/ {print $2}' "/proc/$pid/io")
   CSRF=$(urlencode "$token") WRK_THREADS=$THREADS \
     run "submit (each draft once)" "$base/" -s server/benches/submit.lua -H "Cookie: $(cookies "$citizen")"
   sql="SELECT COUNT(*) FROM cases WHERE draft_id LIKE 'seed-draft-%'"
@@ -207,7 +209,11 @@ for backend in $BACKENDS; do
     cases=$(psql "$DATABASE_URL" -Atqc "$sql")
   fi
   echo
+  written=$(( $(awk '/^write_bytes/ {print $2}' "/proc/$pid/io") - written_before ))
   echo "Submissions: $cases drafts became cases (each draft is submitted once; a second submit would be answered with the confirmation, not a new case)."
+  if [ "$cases" -gt 0 ]; then
+    echo "The server process wrote $(( written / cases / 1024 )) KB per submission (write_bytes of /proc/PID/io)."
+  fi
   echo
   echo "Server memory: $idle after start, peak $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status") (VmHWM) after all rows."
   if grep -q ' ERROR ' "$work/server-$backend.log"; then

@@ -48,6 +48,8 @@ pub struct Db {
     /// waited for a second (BENCHMARKS.md, submissions at 64 connections). `None` on
     /// PostgreSQL, whose writers take row locks.
     writer: Option<AnyPool>,
+    /// On SQLite, batches (`Db::write`) wait here for the writer and share transactions.
+    group: group::Group,
     pub backend: Backend,
     /// Accounts as read on every request of a logged-in user. Only on SQLite, where this process
     /// is the only server writing; with PostgreSQL several instances share the database and
@@ -159,6 +161,7 @@ impl Db {
         Ok(Self {
             pool,
             writer,
+            group: group::Group::default(),
             backend,
             users,
             drafts,
@@ -253,7 +256,20 @@ impl Db {
     /// upgrading read locks.
     pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
         match self.backend {
-            Backend::Sqlite => self.writer().begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => match self.writer().begin_with("BEGIN IMMEDIATE").await {
+                // When SQLite ended a transaction by itself (a full disk, an I/O error), its
+                // `ROLLBACK` failed and sqlx still counts the connection as inside it, refusing
+                // every later `BEGIN`: the writer would stay unusable until a restart. Closing
+                // that connection lets the pool open a fresh one.
+                Err(sqlx::Error::InvalidSavePointStatement) => {
+                    tracing::warn!(
+                        "replacing the SQLite writer connection after a lost transaction"
+                    );
+                    self.writer().acquire().await?.close().await?;
+                    self.writer().begin_with("BEGIN IMMEDIATE").await
+                }
+                other => other,
+            },
             Backend::Postgres => self.pool.begin().await,
         }
     }
@@ -355,6 +371,7 @@ impl Db {
 }
 
 pub mod batch;
+mod group;
 
 #[cfg(test)]
 pub(crate) mod tests;

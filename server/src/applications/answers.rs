@@ -283,10 +283,7 @@ pub fn check_field(
         FieldType::Date | FieldType::Checkboxes | FieldType::File => {}
     }
     if let Some(p) = &field.pattern {
-        if regex::Regex::new(&super::definition::anchored_pattern(p))
-            .map(|re| !re.is_match(value))
-            .unwrap_or(true)
-        {
+        if compiled(p).is_none_or(|re| !re.is_match(value)) {
             let m = field
                 .pattern_message
                 .as_ref()
@@ -448,3 +445,22 @@ pub fn structured(def: &Definition, a: &Answers) -> serde_json::Map<String, Valu
 
 #[cfg(test)]
 mod tests;
+
+/// A field's pattern, compiled once per process: compiling it on every check was about 5 % of
+/// a submission's CPU (BENCHMARKS.md, "Group commit"). Patterns come from the published
+/// definitions, so there are few; `None` for one that does not compile (import refuses those,
+/// so the answer is treated as not matching).
+fn compiled(pattern: &str) -> Option<regex::Regex> {
+    static PATTERNS: std::sync::LazyLock<crate::cache::BoundedMap<String, Option<regex::Regex>>> =
+        std::sync::LazyLock::new(|| {
+            crate::cache::BoundedMap::new(std::time::Duration::from_secs(24 * 3600), 1_000)
+        });
+    let key = pattern.to_string();
+    if let Some(re) = PATTERNS.get(&key) {
+        return re;
+    }
+    let since = PATTERNS.generation();
+    let re = regex::Regex::new(&super::definition::anchored_pattern(pattern)).ok();
+    PATTERNS.fill(since, key, re.clone());
+    re
+}

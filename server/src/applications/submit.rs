@@ -144,7 +144,9 @@ pub async fn submit(
     .take(200)
     .collect::<String>();
     let reference = Reference::generate();
-    let case_id = uuid::Uuid::new_v4().to_string();
+    // Time-ordered, so the case's entries in the id-keyed indexes (cases, events, search words,
+    // documents) go to the newest pages, which the submissions just before changed as well.
+    let case_id = uuid::Uuid::now_v7().to_string();
     // Everything the write needs is read first: the write itself is one batch, one round
     // trip, so the single SQLite writer is held for SQLite's work only.
     let processing_days: i64 = match &responsible {
@@ -249,7 +251,21 @@ pub async fn submit(
         public_url,
     );
     enqueue_into(&mut batch, &mail);
-    match db.write(batch).await {
+    // Once handed over, the write goes through even if the citizen's request is cancelled
+    // (`Db::write`), so forgetting the cached draft must not depend on the request either.
+    let written = {
+        let db = db.clone();
+        let draft_id = draft_id.to_string();
+        tokio::spawn(async move {
+            let written = db.write(batch).await;
+            if written.is_ok() {
+                db.forget_draft(&draft_id);
+            }
+            written
+        })
+        .await?
+    };
+    match written {
         Ok(()) => {}
         Err(e) if is_unique_violation(&e) => {
             return Ok(match existing_case(db, draft_id, &user.id).await? {
@@ -262,7 +278,6 @@ pub async fn submit(
     if responsible.is_none() {
         tracing::error!(reference = %reference, service = %key, "submitted case matches no responsibility rule");
     }
-    db.forget_draft(draft_id);
     Ok(Outcome::Submitted {
         reference: reference.to_string(),
     })

@@ -91,14 +91,25 @@ impl Batch {
         sqlx::query_with(&sql, batch.args).execute(conn).await?;
         Ok(())
     }
+
+    /// Runs the batch inside the savepoint `amtsweg_batch`, released at its end, in one round
+    /// trip (SQLite, for group commit). When it fails, the caller rolls back to the savepoint.
+    pub(super) async fn run_in_savepoint(self, conn: &mut AnyConnection) -> sqlx::Result<()> {
+        let batch = self.checked()?;
+        let sql = format!(
+            "SAVEPOINT amtsweg_batch;\n{};\nRELEASE amtsweg_batch",
+            batch.sql(Backend::Sqlite)
+        );
+        sqlx::query_with(&sql, batch.args).execute(conn).await?;
+        Ok(())
+    }
 }
 
 impl Db {
     /// Runs the batch as one atomic write: on PostgreSQL a single statement (atomic by itself,
-    /// one round trip), on SQLite a write transaction on the writer connection with all parts
-    /// in one round trip between sqlx's own `BEGIN IMMEDIATE` and `COMMIT` (so a cancelled
-    /// request rolls back). Nothing of it is written when a part fails, and the error is the
-    /// database's own.
+    /// one round trip), on SQLite in a savepoint of a write transaction that batches waiting at
+    /// the same time share (`group`). Nothing of it is written when a part fails, and the error
+    /// is the database's own. Once called, the write happens even if the caller is cancelled.
     pub async fn write(&self, batch: Batch) -> sqlx::Result<()> {
         let batch = batch.checked()?;
         if batch.is_empty() {
@@ -112,11 +123,7 @@ impl Db {
                     .await?;
                 Ok(())
             }
-            Backend::Sqlite => {
-                let mut tx = self.begin_write().await?;
-                batch.run_in(&mut tx).await?;
-                tx.commit().await
-            }
+            Backend::Sqlite => self.group.write(self.writer(), batch).await,
         }
     }
 }

@@ -116,4 +116,122 @@ mod writer_tests {
         assert_eq!(*order.lock().unwrap(), (0..6).collect::<Vec<_>>());
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    /// A transaction that SQLite ended by itself (simulated: a `ROLLBACK` inside it) must not
+    /// leave the one writer connection refusing every later transaction.
+    #[tokio::test]
+    async fn the_writer_recovers_from_a_transaction_sqlite_ended() {
+        let (dir, url) = super::scratch("writer-lost");
+        let db = Db::connect(&url, 2).await.unwrap();
+        let mut tx = db.begin_write().await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER); ROLLBACK")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        assert!(tx.commit().await.is_err());
+        let mut tx = db.begin_write().await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+mod group_tests {
+    use super::super::batch::Batch;
+    use super::super::*;
+
+    async fn count(db: &Db, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+    }
+
+    /// Starts one write per batch while the writer is held, so that they queue and then share
+    /// one transaction; returns each write's result in the order of the batches.
+    async fn queued(db: &Db, batches: Vec<Batch>) -> Vec<sqlx::Result<()>> {
+        let held = db.begin_write().await.unwrap();
+        let mut writes = Vec::new();
+        for batch in batches {
+            let db = db.clone();
+            writes.push(tokio::spawn(async move { db.write(batch).await }));
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        held.commit().await.unwrap();
+        let mut results = Vec::new();
+        for w in writes {
+            results.push(w.await.unwrap());
+        }
+        results
+    }
+
+    fn insert(n: i64, key: &str) -> Batch {
+        let mut b = Batch::new();
+        b.add("INSERT INTO log (n) VALUES ($1)").bind(n);
+        b.add("INSERT INTO t (k, n) VALUES ($1, $2)")
+            .bind(key.to_string())
+            .bind(n);
+        b
+    }
+
+    async fn scratch_db(name: &str) -> (std::path::PathBuf, Db) {
+        let (dir, url) = super::scratch(name);
+        let db = Db::connect(&url, 2).await.unwrap();
+        for sql in [
+            "CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER)",
+            "CREATE TABLE log (n INTEGER)",
+        ] {
+            sqlx::query(sql).execute(&db.pool).await.unwrap();
+        }
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn waiting_batches_share_a_commit_and_a_failing_one_fails_alone() {
+        let (dir, db) = scratch_db("group").await;
+        // Batch 4 repeats batch 2's key: its second part fails after its first was written.
+        let batches = (0..8)
+            .map(|n| insert(n, &format!("k{}", if n == 4 { 2 } else { n })))
+            .collect();
+        let before = db.group.commits();
+        let results = queued(&db, batches).await;
+        for (n, result) in results.iter().enumerate() {
+            match result {
+                Err(e) if n == 4 => assert!(is_unique_violation(e), "{e}"),
+                other => assert!(other.is_ok(), "batch {n}: {other:?}"),
+            }
+        }
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM t").await, 7);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM log WHERE n = 4").await,
+            0,
+            "the failing batch's first part is rolled back with it"
+        );
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM log").await, 7);
+        let commits = db.group.commits() - before;
+        assert!(commits < 8, "{commits} commits for 8 queued batches");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// When SQLite ends the whole transaction (here a batch does it itself; in production a full
+    /// disk or an I/O error), no batch of the group may be reported as written.
+    #[tokio::test]
+    async fn a_lost_transaction_fails_every_batch_of_its_group() {
+        let (dir, db) = scratch_db("group-lost").await;
+        let mut batches: Vec<Batch> = (0..6).map(|n| insert(n, &format!("k{n}"))).collect();
+        batches[3].add("ROLLBACK");
+        let results = queued(&db, batches).await;
+        let written = count(&db, "SELECT COUNT(*) FROM t").await;
+        let reported = results.iter().filter(|r| r.is_ok()).count() as i64;
+        assert_eq!(written, reported, "{results:?}");
+        assert!(results[3].is_err());
+        // The writer is free again, and a batch on its own is written.
+        db.write(insert(10, "k10")).await.unwrap();
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM t WHERE k = 'k10'").await,
+            1
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
