@@ -102,21 +102,25 @@ async fn work(writer: AnyPool, mut queue: mpsc::Receiver<Job>, commits: Arc<Atom
             }
         }
         let mut writing = Writing(Some(conn));
-        if let Some(conn) = writing.0.as_mut() {
-            if group(conn, jobs).await {
-                commits.fetch_add(1, Ordering::Relaxed);
-            }
+        let committed = match writing.0.as_mut() {
+            Some(conn) => group(conn, jobs).await,
+            None => false,
+        };
+        if committed {
+            commits.fetch_add(1, Ordering::Relaxed);
+            writing.finished();
         }
-        writing.finished();
+        // Otherwise `writing` closes the connection (see `Writing`); a fresh one costs a
+        // millisecond on a path this rare.
     }
 }
 
 /// The writer connection while a group's transaction is open. The transaction is begun and
 /// ended with plain statements, not sqlx's `Transaction`: when SQLite has already ended it, a
 /// `ROLLBACK` fails, and sqlx would then take the connection for still being in a transaction
-/// and refuse every later `BEGIN` on it. If the task stops in the middle (its runtime shuts
-/// down or a panic unwinds it), the connection is closed rather than handed on with the
-/// transaction open.
+/// and refuse every later `BEGIN` on it. The connection goes back to the pool only after a
+/// commit; otherwise (a failed `BEGIN` or `COMMIT`, a lost transaction, a panic) it is closed
+/// rather than handed on with a transaction that may still be open.
 struct Writing(Option<PoolConnection<Any>>);
 
 impl Writing {
