@@ -33,6 +33,7 @@ const MAX_GROUP: usize = 32;
 struct Job {
     batch: Batch,
     done: oneshot::Sender<sqlx::Result<()>>,
+    queued: tokio::time::Instant,
 }
 
 /// The queue in front of the SQLite writer connection. The thread that works it is started on
@@ -69,7 +70,14 @@ impl Group {
             tx
         });
         let (done, answer) = oneshot::channel();
-        if let Err(mpsc::error::SendError(job)) = queue.send(Job { batch, done }).await {
+        if let Err(mpsc::error::SendError(job)) = queue
+            .send(Job {
+                batch,
+                done,
+                queued: tokio::time::Instant::now(),
+            })
+            .await
+        {
             // The writer thread could not start: write alone, as the queue would have.
             return alone(writer, job.batch).await;
         }
@@ -86,11 +94,18 @@ impl Group {
 
 async fn work(writer: AnyPool, mut queue: mpsc::Receiver<Job>, commits: Arc<AtomicU64>) {
     while let Some(first) = queue.recv().await {
-        // Those that arrive while the first waits for the writer connection join it.
-        let conn = match writer.acquire().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                answer_all(vec![first], &e);
+        // Those that arrive while the first waits for the writer connection join it. Each
+        // batch waits for the writer at most `ACQUIRE_TIMEOUT` from the moment it was queued,
+        // as a transaction of its own would, not that long again behind each one before it.
+        let deadline = first.queued + super::ACQUIRE_TIMEOUT;
+        let conn = match tokio::time::timeout_at(deadline, writer.acquire()).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => {
+                let _ = first.done.send(Err(e));
+                continue;
+            }
+            Err(_) => {
+                let _ = first.done.send(Err(sqlx::Error::PoolTimedOut));
                 continue;
             }
         };
@@ -144,6 +159,10 @@ async fn group(conn: &mut AnyConnection, jobs: Vec<Job>) -> bool {
         return false;
     }
     let mut written = Vec::with_capacity(jobs.len());
+    // Answered after the group ends, like the others: a batch that failed on a row of an
+    // earlier batch of the group (a draft submitted twice) must find that row committed when
+    // it looks, and if the commit fails the conflict may be gone.
+    let mut refused = Vec::new();
     let mut broken = None;
     for job in jobs {
         if let Some(e) = &broken {
@@ -152,9 +171,7 @@ async fn group(conn: &mut AnyConnection, jobs: Vec<Job>) -> bool {
         }
         match in_savepoint(conn, job.batch).await {
             Ok(()) => written.push(job.done),
-            Err(Failed::Alone(e)) => {
-                let _ = job.done.send(Err(e));
-            }
+            Err(Failed::Alone(e)) => refused.push((job.done, e)),
             Err(Failed::Group(e)) => {
                 broken = Some(copy(&e));
                 let _ = job.done.send(Err(e));
@@ -172,6 +189,12 @@ async fn group(conn: &mut AnyConnection, jobs: Vec<Job>) -> bool {
     let committed = outcome.is_ok();
     for done in written {
         let _ = done.send(outcome.as_ref().map(|_| ()).map_err(copy));
+    }
+    for (done, e) in refused {
+        let _ = done.send(Err(match &outcome {
+            Ok(()) => e,
+            Err(failed) => copy(failed),
+        }));
     }
     committed
 }
@@ -218,8 +241,11 @@ fn copy(e: &sqlx::Error) -> sqlx::Error {
             code: db.code().map(|c| c.into_owned()),
             kind: db.kind(),
         })),
+        // Kept as they are, so that callers still answer "try again shortly" (`is_unavailable`).
         sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
         sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        sqlx::Error::WorkerCrashed => sqlx::Error::WorkerCrashed,
+        sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())),
         other => sqlx::Error::Protocol(other.to_string()),
     }
 }

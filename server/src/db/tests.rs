@@ -149,12 +149,19 @@ mod group_tests {
 
     /// Starts one write per batch while the writer is held, so that they queue and then share
     /// one transaction; returns each write's result in the order of the batches.
-    async fn queued(db: &Db, batches: Vec<Batch>) -> Vec<sqlx::Result<()>> {
+    /// With each failed write comes what a read right after it saw of `t` (a failing batch
+    /// looks for the row it collided with, as a repeated submission looks for its case).
+    async fn queued(db: &Db, batches: Vec<Batch>) -> Vec<Result<(), (sqlx::Error, i64)>> {
         let held = db.begin_write().await.unwrap();
         let mut writes = Vec::new();
         for batch in batches {
             let db = db.clone();
-            writes.push(tokio::spawn(async move { db.write(batch).await }));
+            writes.push(tokio::spawn(async move {
+                match db.write(batch).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err((e, count(&db, "SELECT COUNT(*) FROM t").await)),
+                }
+            }));
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -198,7 +205,10 @@ mod group_tests {
         let results = queued(&db, batches).await;
         for (n, result) in results.iter().enumerate() {
             match result {
-                Err(e) if n == 4 => assert!(is_unique_violation(e), "{e}"),
+                Err((e, seen)) if n == 4 => {
+                    assert!(is_unique_violation(e), "{e}");
+                    assert_eq!(*seen, 7, "answered only after the group's commit");
+                }
                 other => assert!(other.is_ok(), "batch {n}: {other:?}"),
             }
         }
