@@ -123,7 +123,15 @@ impl Db {
                     .await?;
                 Ok(())
             }
-            Backend::Sqlite => self.group.write(self.writer(), batch).await,
+            Backend::Sqlite => match self.group.write(self.writer(), batch).await {
+                Ok(written) => written,
+                // The writer thread could not be started: a transaction of its own instead.
+                Err(batch) => {
+                    let mut tx = self.begin_write().await?;
+                    batch.run_in(&mut tx).await?;
+                    tx.commit().await
+                }
+            },
         }
     }
 }

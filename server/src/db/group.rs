@@ -46,7 +46,13 @@ pub(super) struct Group {
 }
 
 impl Group {
-    pub(super) async fn write(&self, writer: &AnyPool, batch: Batch) -> sqlx::Result<()> {
+    /// The batch back when the writer thread could not be started, for the caller to write in a
+    /// transaction of its own.
+    pub(super) async fn write(
+        &self,
+        writer: &AnyPool,
+        batch: Batch,
+    ) -> Result<sqlx::Result<()>, Batch> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(1024);
             let (writer, commits) = (writer.clone(), self.commits.clone());
@@ -78,12 +84,11 @@ impl Group {
             })
             .await
         {
-            // The writer thread could not start: write alone, as the queue would have.
-            return alone(writer, job.batch).await;
+            return Err(job.batch);
         }
         // The writer thread is gone without an answer only if it panicked mid-group; its
         // connection is closed then, which rolls the open transaction back.
-        answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed))
+        Ok(answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed)))
     }
 
     #[cfg(test)]
@@ -116,17 +121,13 @@ async fn work(writer: AnyPool, mut queue: mpsc::Receiver<Job>, commits: Arc<Atom
                 Err(_) => break,
             }
         }
-        let mut writing = Writing(Some(conn));
-        let committed = match writing.0.as_mut() {
-            Some(conn) => group(conn, jobs).await,
-            None => false,
-        };
-        if committed {
+        let mut writing = Writing { conn, keep: false };
+        writing.keep = group(&mut writing.conn, jobs).await;
+        if writing.keep {
             commits.fetch_add(1, Ordering::Relaxed);
-            writing.finished();
         }
-        // Otherwise `writing` closes the connection (see `Writing`); a fresh one costs a
-        // millisecond on a path this rare.
+        // Otherwise `writing` closes the connection; a fresh one costs a millisecond on a path
+        // this rare.
     }
 }
 
@@ -136,18 +137,16 @@ async fn work(writer: AnyPool, mut queue: mpsc::Receiver<Job>, commits: Arc<Atom
 /// and refuse every later `BEGIN` on it. The connection goes back to the pool only after a
 /// commit; otherwise (a failed `BEGIN` or `COMMIT`, a lost transaction, a panic) it is closed
 /// rather than handed on with a transaction that may still be open.
-struct Writing(Option<PoolConnection<Any>>);
-
-impl Writing {
-    fn finished(mut self) {
-        self.0.take();
-    }
+struct Writing {
+    conn: PoolConnection<Any>,
+    /// Set once the group committed.
+    keep: bool,
 }
 
 impl Drop for Writing {
     fn drop(&mut self) {
-        if let Some(conn) = self.0.as_mut() {
-            conn.close_on_drop();
+        if !self.keep {
+            self.conn.close_on_drop();
         }
     }
 }
@@ -155,7 +154,9 @@ impl Drop for Writing {
 /// Runs the jobs in one transaction and answers each; true when they were committed.
 async fn group(conn: &mut AnyConnection, jobs: Vec<Job>) -> bool {
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
-        answer_all(jobs, &e);
+        for job in jobs {
+            let _ = job.done.send(Err(copy(&e)));
+        }
         return false;
     }
     let mut written = Vec::with_capacity(jobs.len());
@@ -216,19 +217,6 @@ async fn in_savepoint(conn: &mut AnyConnection, batch: Batch) -> Result<(), Fail
             Ok(_) => Err(Failed::Alone(e)),
             Err(_) => Err(Failed::Group(e)),
         },
-    }
-}
-
-/// A batch in a transaction of its own (when the queue cannot be used).
-async fn alone(writer: &AnyPool, batch: Batch) -> sqlx::Result<()> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-    batch.run_in(&mut tx).await?;
-    tx.commit().await
-}
-
-fn answer_all(jobs: Vec<Job>, e: &sqlx::Error) {
-    for job in jobs {
-        let _ = job.done.send(Err(copy(e)));
     }
 }
 

@@ -219,7 +219,6 @@ impl MailWorker {
                     )
                     .bind(now)
                     .bind(mail.id.clone());
-                self.db.write(batch).await?;
                 tracing::info!(mail_id = %mail.id, attempts = mail.attempts, "mail delivered");
             }
             Err(failure) => {
@@ -247,7 +246,6 @@ impl MailWorker {
                             mail.id, mail.attempts
                         ))
                         .bind(now);
-                    self.db.write(batch).await?;
                     tracing::error!(mail_id = %mail.id, attempts = mail.attempts, %error, "mail given up");
                 } else {
                     let due = now + backoff_ms(mail.attempts, self.first_retry);
@@ -260,11 +258,11 @@ impl MailWorker {
                         .bind(due)
                         .bind(error.to_string())
                         .bind(mail.id.clone());
-                    self.db.write(batch).await?;
                     tracing::warn!(mail_id = %mail.id, attempts = mail.attempts, %error, "mail delivery failed, will retry");
                 }
             }
         }
+        self.db.write(batch).await?;
         Ok(retry_at)
     }
 }
