@@ -310,6 +310,17 @@ async fn prepare_sqlite_file(url: &str) -> Result<(), DbOpenError> {
     Ok(())
 }
 
+/// The owner column of a row found by a unique key, checked against the account asking.
+///
+/// Such lookups select by the unique key alone and check the owner here: with `AND user_id = $2`
+/// in SQL, PostgreSQL may walk the owner's index (every case of the account) instead of the
+/// unique key whenever its statistics take the account for a small one, as after an account
+/// submitted thousands of applications since the last `ANALYZE` (BENCHMARKS.md, fifth run).
+pub fn owned_by(row: &sqlx::any::AnyRow, column: usize, owner: &str) -> sqlx::Result<bool> {
+    use sqlx::Row;
+    Ok(row.try_get::<Option<String>, _>(column)?.as_deref() == Some(owner))
+}
+
 /// True when the error is a uniqueness violation, so callers can turn it into a form error.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())

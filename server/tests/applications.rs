@@ -279,6 +279,41 @@ db_test!(
                 && text.contains("Bewohnerparkausweis"),
             "{text}"
         );
+        // Another account finds none of it: the case is looked up by its unique key and
+        // the owner checked afterwards, which must still refuse a stranger.
+        registered(&app, "fremd@example.org").await;
+        let (stranger, _) = app.other_client();
+        assert_eq!(
+            login(&app, &stranger, "fremd@example.org", PW)
+                .await
+                .status(),
+            303
+        );
+        for path in [
+            loc.clone(),
+            format!("/konto/postfach/{reference}"),
+            format!("/vorgaenge/{reference}/zusammenfassung"),
+            format!("/vorgaenge/{reference}/zusammenfassung.pdf"),
+        ] {
+            let r = stranger.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), 404, "{path}");
+        }
+        let (_, own_page) = {
+            let r = stranger
+                .get(app.url("/konto/antraege"))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        };
+        assert!(!own_page.contains(&reference));
+        let r = stranger
+            .post(app.url(&format!("/antraege/{draft}/absenden")))
+            .form(&[("_csrf", csrf(&own_page).as_str()), ("declaration", "yes")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "a stranger's submit of the draft");
     }
 );
 

@@ -12,7 +12,7 @@ use crate::accounts::auth::User;
 use crate::accounts::postal;
 use crate::backoffice::state::CaseState;
 use crate::db::batch::Batch;
-use crate::db::{is_unique_violation, Db};
+use crate::db::{is_unique_violation, owned_by, Db};
 use crate::domain::{Ags, PostalCode, Reference};
 use crate::mail::enqueue_into;
 use crate::mail::templates::{render, Template};
@@ -35,11 +35,14 @@ pub enum Outcome {
 
 /// The case already created for a draft, if any (answers repeated submits the same way).
 pub async fn existing_case(db: &Db, draft_id: &str, user_id: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT reference FROM cases WHERE draft_id = $1 AND user_id = $2")
+    let row = sqlx::query("SELECT reference, user_id FROM cases WHERE draft_id = $1")
         .bind(draft_id)
-        .bind(user_id)
         .fetch_optional(&db.pool)
-        .await
+        .await?;
+    match row {
+        Some(r) if owned_by(&r, 1, user_id)? => Ok(Some(r.try_get(0)?)),
+        _ => Ok(None),
+    }
 }
 
 pub async fn submit(
@@ -50,17 +53,18 @@ pub async fn submit(
     lang: Lang,
     public_url: &str,
 ) -> anyhow::Result<Outcome> {
-    if let Some(reference) = existing_case(db, draft_id, &user.id).await? {
-        return Ok(Outcome::Submitted { reference });
-    }
-    let Some(row) = sqlx::query(
-        "SELECT service_key, version, answers FROM drafts WHERE id = $1 AND user_id = $2",
-    )
-    .bind(draft_id)
-    .bind(&user.id)
-    .fetch_optional(&db.pool)
-    .await?
-    else {
+    // No lookup of an existing case first: the batch that creates the case deletes the draft,
+    // so a draft that is still there has none, and for a missing one it is looked up below.
+    let row =
+        sqlx::query("SELECT service_key, version, answers, user_id FROM drafts WHERE id = $1")
+            .bind(draft_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let row = match row {
+        Some(r) if owned_by(&r, 3, &user.id)? => Some(r),
+        _ => None,
+    };
+    let Some(row) = row else {
         // A concurrent request may have just turned the draft into a case.
         return Ok(match existing_case(db, draft_id, &user.id).await? {
             Some(reference) => Outcome::Submitted { reference },

@@ -21,13 +21,15 @@ pub async fn pdf(
     Authed(ctx, user): Authed,
     Path(reference): Path<String>,
 ) -> AppResult<Response> {
-    let case_id: String =
-        sqlx::query_scalar("SELECT id FROM cases WHERE reference = $1 AND user_id = $2")
-            .bind(&reference)
-            .bind(&user.id)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or(AppError::NotFound)?;
+    let row = sqlx::query("SELECT id, user_id FROM cases WHERE reference = $1")
+        .bind(&reference)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !crate::db::owned_by(&row, 1, &user.id)? {
+        return Err(AppError::NotFound);
+    }
+    let case_id: String = sqlx::Row::try_get(&row, 0)?;
     let bytes = render(&state.db, &case_id, ctx.lang).await?;
     let mut resp = Body::from(bytes).into_response();
     let h = resp.headers_mut();

@@ -380,12 +380,16 @@ pub async fn summary(
     Path(reference): Path<String>,
 ) -> AppResult<Response> {
     let lang = ctx.lang;
-    let row = sqlx::query("SELECT service_key, version, answers, submitted_at FROM cases WHERE reference = $1 AND user_id = $2")
-        .bind(&reference)
-        .bind(&user.id)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT service_key, version, answers, submitted_at, user_id FROM cases WHERE reference = $1",
+    )
+    .bind(&reference)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if !crate::db::owned_by(&row, 4, &user.id)? {
+        return Err(AppError::NotFound);
+    }
     let (key, version, raw, at): (String, i64, String, i64) = (
         row.try_get(0)?,
         row.try_get(1)?,

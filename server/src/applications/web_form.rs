@@ -18,7 +18,7 @@ use super::submit::{self, Outcome};
 use super::{catalog, views};
 use crate::accounts::auth::User;
 use crate::crypto::Owner;
-use crate::db::CachedDraft;
+use crate::db::{owned_by, CachedDraft};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, see_other, Authed};
 use crate::state::AppState;
@@ -84,14 +84,15 @@ async fn draft_row(state: &AppState, user: &User, id: &str) -> AppResult<CachedD
         };
     }
     let since = cache.map(|c| c.generation()).unwrap_or(0);
-    let row = sqlx::query(
-        "SELECT service_key, version, answers FROM drafts WHERE id = $1 AND user_id = $2",
-    )
-    .bind(id)
-    .bind(&user.id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let row =
+        sqlx::query("SELECT service_key, version, answers, user_id FROM drafts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .ok_or(AppError::NotFound)?;
+    if !owned_by(&row, 3, &user.id)? {
+        return Err(AppError::NotFound);
+    }
     // Kept in memory decrypted, like every value a request works with.
     let raw = state.db.vault.open(&state.db.pool, row.try_get(2)?).await?;
     let found: CachedDraft = (
@@ -714,15 +715,17 @@ pub async fn confirmation(
 ) -> AppResult<Response> {
     let lang = ctx.lang;
     let row = sqlx::query(
-        "SELECT c.reference, c.service_key, c.version, a.name FROM cases c
+        "SELECT c.reference, c.service_key, c.version, a.name, c.user_id FROM cases c
          LEFT JOIN postboxes p ON p.id = c.postbox_id LEFT JOIN authorities a ON a.id = p.authority_id
-         WHERE c.draft_id = $1 AND c.user_id = $2",
+         WHERE c.draft_id = $1",
     )
     .bind(&id)
-    .bind(&user.id)
     .fetch_optional(&state.db.pool)
     .await?
     .ok_or(AppError::NotFound)?;
+    if !owned_by(&row, 4, &user.id)? {
+        return Err(AppError::NotFound);
+    }
     let (reference, key, version, authority): (String, String, i64, Option<String>) = (
         row.try_get(0)?,
         row.try_get(1)?,

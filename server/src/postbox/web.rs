@@ -82,15 +82,17 @@ async fn own_case(
     reference: &str,
 ) -> AppResult<CitizenCase> {
     let r = sqlx::query(&format!(
-        "SELECT c.id, c.reference, {}, c.state, c.status, c.submitted_at, c.postbox_id, c.citizen_unread FROM cases c
-         JOIN services s ON s.service_key = c.service_key WHERE c.reference = $1 AND c.user_id = $2",
+        "SELECT c.id, c.reference, {}, c.state, c.status, c.submitted_at, c.postbox_id, c.citizen_unread, c.user_id FROM cases c
+         JOIN services s ON s.service_key = c.service_key WHERE c.reference = $1",
         crate::applications::catalog::title_column(lang)
     ))
     .bind(reference)
-    .bind(&user.id)
     .fetch_optional(&state.db.pool)
     .await?
     .ok_or(AppError::NotFound)?;
+    if !crate::db::owned_by(&r, 8, &user.id)? {
+        return Err(AppError::NotFound);
+    }
     Ok(CitizenCase {
         id: r.try_get(0)?,
         reference: r.try_get(1)?,
