@@ -829,3 +829,50 @@ db_test!(
         assert_eq!(used, 1, "the profile page shows where the data was used");
     }
 );
+
+db_test!(
+    a_draft_from_before_encryption_is_submitted_under_a_new_key,
+    |app| {
+        citizen(&app, "alt@example.org").await;
+        let draft = start(&app, PARKING).await;
+        fill_parking(&app, &draft, "70173").await;
+        // What a version before encryption stored: plaintext answers and no data key.
+        let pool = &app.state.db.pool;
+        let sealed: String = sqlx::query_scalar("SELECT answers FROM drafts WHERE id = $1")
+            .bind(&draft)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let plain = app.state.db.vault.open(pool, sealed).await.unwrap();
+        sqlx::query("UPDATE drafts SET answers = $1, data_key_id = NULL WHERE id = $2")
+            .bind(&plain)
+            .bind(&draft)
+            .execute(pool)
+            .await
+            .unwrap();
+        app.state.db.forget_draft(&draft);
+        let (_, check) = app.get_text(&format!("/antraege/{draft}/pruefen")).await;
+        let r = app
+            .client
+            .post(app.url(&format!("/antraege/{draft}/absenden")))
+            .form(&[("_csrf", csrf(&check).as_str()), ("declaration", "yes")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert!(r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/bestaetigung"));
+        let (key, answers): (Option<String>, String) =
+            sqlx::query_as("SELECT data_key_id, answers FROM cases WHERE draft_id = $1")
+                .bind(&draft)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert!(key.is_some(), "the case got a data key");
+        assert!(!answers.contains("S-AB 1234"), "stored sealed");
+        let opened = app.state.db.vault.open(pool, answers).await.unwrap();
+        assert!(opened.contains("S-AB 1234"));
+    }
+);

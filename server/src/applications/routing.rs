@@ -59,6 +59,8 @@ pub struct Responsible {
     pub matched: AreaKind,
     /// The authority's own area differs from the citizen's municipality: a delegation.
     pub delegated: bool,
+    /// The postbox's time for a decision, from which a new case's due date follows.
+    pub processing_days: i64,
 }
 
 pub async fn lookup(
@@ -68,7 +70,7 @@ pub async fn lookup(
     postal_code: Option<&PostalCode>,
 ) -> sqlx::Result<Option<Responsible>> {
     let row = sqlx::query(
-        "SELECT r.postbox_id, p.name, a.id, a.name, r.area_kind, a.ags
+        "SELECT r.postbox_id, p.name, a.id, a.name, r.area_kind, a.ags, p.processing_days
          FROM responsibility_rules r
          JOIN postboxes p ON p.id = r.postbox_id
          JOIN authorities a ON a.id = p.authority_id
@@ -103,6 +105,7 @@ pub async fn lookup(
             authority_name: r.try_get(3)?,
             matched,
             delegated,
+            processing_days: r.try_get(6)?,
         })
     })
     .transpose()

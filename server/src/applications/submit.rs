@@ -55,11 +55,12 @@ pub async fn submit(
 ) -> anyhow::Result<Outcome> {
     // No lookup of an existing case first: the batch that creates the case deletes the draft,
     // so a draft that is still there has none, and for a missing one it is looked up below.
-    let row =
-        sqlx::query("SELECT service_key, version, answers, user_id FROM drafts WHERE id = $1")
-            .bind(draft_id)
-            .fetch_optional(&db.pool)
-            .await?;
+    let row = sqlx::query(
+        "SELECT service_key, version, answers, user_id, data_key_id FROM drafts WHERE id = $1",
+    )
+    .bind(draft_id)
+    .fetch_optional(&db.pool)
+    .await?;
     let row = match row {
         Some(r) if owned_by(&r, 3, &user.id)? => Some(r),
         _ => None,
@@ -74,11 +75,16 @@ pub async fn submit(
     let (key, version, raw): (String, i64, String) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     let raw = db.vault.open(&db.pool, raw).await?;
-    // The case keeps the draft's data key, under which its evidence is encrypted already.
-    let data_key = db
-        .vault
-        .key_of_pooled(&db.pool, crate::crypto::Owner::Draft, draft_id)
-        .await?;
+    // The case keeps the draft's data key, under which its evidence is encrypted already. A
+    // draft from before encryption has none yet and gets one.
+    let data_key = match row.try_get::<Option<String>, _>(4)? {
+        Some(id) => db.vault.get_pooled(&db.pool, &id).await?,
+        None => {
+            db.vault
+                .key_of_pooled(&db.pool, crate::crypto::Owner::Draft, draft_id)
+                .await?
+        }
+    };
     let def = catalog::definition(db, &key, version)
         .await?
         .ok_or_else(|| anyhow::anyhow!("definition {key} v{version} missing"))?;
@@ -153,14 +159,7 @@ pub async fn submit(
     let case_id = uuid::Uuid::now_v7().to_string();
     // Everything the write needs is read first: the write itself is one batch, one round
     // trip, so the single SQLite writer is held for SQLite's work only.
-    let processing_days: i64 = match &responsible {
-        Some(r) => sqlx::query_scalar("SELECT processing_days FROM postboxes WHERE id = $1")
-            .bind(&r.postbox_id)
-            .fetch_optional(&db.pool)
-            .await?
-            .unwrap_or(30),
-        None => 30,
-    };
+    let processing_days = responsible.as_ref().map_or(30, |r| r.processing_days);
     let listeners = match &responsible {
         Some(r) => {
             crate::webhooks::targets(

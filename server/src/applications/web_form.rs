@@ -643,12 +643,14 @@ pub async fn submit(
     Form(f): Form<SubmitForm>,
 ) -> AppResult<Response> {
     let lang = ctx.lang;
-    if let Some(reference) = submit::existing_case(&state.db, &id, &user.id).await? {
-        return Ok(see_other(&format!(
-            "/antraege/{id}/bestaetigung?ref={reference}"
-        )));
-    }
     if f.declaration != "yes" {
+        // A repeated request for a draft submitted already leads to its confirmation. With
+        // the declaration, `submit::submit` finds that case itself, when the draft is gone.
+        if let Some(reference) = submit::existing_case(&state.db, &id, &user.id).await? {
+            return Ok(see_other(&format!(
+                "/antraege/{id}/bestaetigung?ref={reference}"
+            )));
+        }
         let d = load_draft(&state, &user, &id).await?;
         let mut v = check_view(&d, lang);
         let msg = t(lang, "apply.check.declaration_missing").to_string();
