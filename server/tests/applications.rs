@@ -699,6 +699,30 @@ db_test!(
             format!("/antraege/{second}/period")
         );
         assert_eq!(docs().await, 1, "reused, not copied");
+        // Nor can the other citizen attach it, by its id, to a draft of their own.
+        let theirs = start_with(&app, &other, PARKING).await;
+        let html = other
+            .get(app.url(&format!("/antraege/{theirs}/evidence")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("Fahrzeugschein.png"));
+        let r = other
+            .post(app.url(&format!(
+                "/antraege/{theirs}/evidence/datei/registration_certificate/vorhandene"
+            )))
+            .form(&[
+                ("_csrf", csrf(&html).as_str()),
+                ("registration_certificate-library", id.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(docs().await, 1);
     }
 );
 

@@ -14,6 +14,7 @@ use sqlx::Row;
 use super::answers::{self, files_key};
 use super::definition::{Field, FieldType};
 use super::web_form::{load_draft, render_with_problems, save_draft};
+use crate::db::owned_by;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{see_other, Authed};
 use crate::state::AppState;
@@ -272,13 +273,15 @@ pub async fn attach_existing(
         .get(&format!("{field_id}-library"))
         .cloned()
         .unwrap_or_default();
-    let row = sqlx::query(
-        "SELECT file_name, size, content_type FROM documents WHERE id = $1 AND user_id = $2",
-    )
-    .bind(&doc)
-    .bind(&user.id)
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let row =
+        sqlx::query("SELECT file_name, size, content_type, user_id FROM documents WHERE id = $1")
+            .bind(&doc)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    let row = match row {
+        Some(r) if owned_by(&r, 3, &user.id)? => Some(r),
+        _ => None,
+    };
     let Some(row) = row else {
         let msg = tf(
             ctx.lang,
@@ -339,12 +342,16 @@ pub async fn download(
     Authed(_, user): Authed,
     Path(doc): Path<String>,
 ) -> AppResult<Response> {
-    let row = sqlx::query("SELECT storage_key, file_name, content_type, size FROM documents WHERE id = $1 AND user_id = $2")
-        .bind(&doc)
-        .bind(&user.id)
-        .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT storage_key, file_name, content_type, size, user_id FROM documents WHERE id = $1",
+    )
+    .bind(&doc)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if !owned_by(&row, 4, &user.id)? {
+        return Err(AppError::NotFound);
+    }
     let (key, name, content_type, size): (String, String, String, i64) = (
         row.try_get(0)?,
         row.try_get(1)?,

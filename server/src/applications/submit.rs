@@ -125,12 +125,16 @@ pub async fn submit(
     }) {
         let mut items = Vec::new();
         for doc in answers::list(&answers, field.id.get_ref()) {
-            let row = sqlx::query("SELECT file_name, content_type, size, sha256 FROM documents WHERE id = $1 AND user_id = $2")
-                .bind(&doc)
-                .bind(&user.id)
-                .fetch_optional(&db.pool)
-                .await?;
-            let Some(r) = row else { continue };
+            let row = sqlx::query(
+                "SELECT file_name, content_type, size, sha256, user_id FROM documents WHERE id = $1",
+            )
+            .bind(&doc)
+            .fetch_optional(&db.pool)
+            .await?;
+            let r = match row {
+                Some(r) if owned_by(&r, 4, &user.id)? => r,
+                _ => continue,
+            };
             items.push(serde_json::json!({
                 "document_id": doc,
                 "file_name": r.try_get::<String, _>(0)?,
