@@ -40,6 +40,36 @@ async fn upload(
     upload_with(app, &app.client, draft, page, field, name, bytes).await
 }
 
+/// Opens the evidence page of `draft` and attaches document `id` from the document list;
+/// returns the page as it was offered and the answer to attaching.
+async fn attach_from_library(
+    app: &TestApp,
+    client: &reqwest::Client,
+    draft: &str,
+    id: &str,
+) -> (String, reqwest::Response) {
+    let html = client
+        .get(app.url(&format!("/antraege/{draft}/evidence")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = client
+        .post(app.url(&format!(
+            "/antraege/{draft}/evidence/datei/registration_certificate/vorhandene"
+        )))
+        .form(&[
+            ("_csrf", csrf(&html).as_str()),
+            ("registration_certificate-library", id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (html, r)
+}
+
 async fn fill_parking(app: &TestApp, draft: &str, plz: &str) {
     fill_parking_with(app, &app.client, draft, plz).await
 }
@@ -670,28 +700,11 @@ db_test!(
         );
         // A second application reuses the file instead of uploading it again.
         let second = start(&app, PARKING).await;
-        let html = app
-            .get(&format!("/antraege/{second}/evidence"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let (html, r) = attach_from_library(&app, &app.client, &second, &id).await;
         assert!(
             html.contains("Fahrzeugschein.png"),
             "offered from the document list"
         );
-        let r = app
-            .client
-            .post(app.url(&format!(
-                "/antraege/{second}/evidence/datei/registration_certificate/vorhandene"
-            )))
-            .form(&[
-                ("_csrf", csrf(&html).as_str()),
-                ("registration_certificate-library", id.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
         assert_eq!(r.status(), 303);
         let r = page(&app, &second, "evidence", &[]).await;
         assert_eq!(
@@ -701,26 +714,8 @@ db_test!(
         assert_eq!(docs().await, 1, "reused, not copied");
         // Nor can the other citizen attach it, by its id, to a draft of their own.
         let theirs = start_with(&app, &other, PARKING).await;
-        let html = other
-            .get(app.url(&format!("/antraege/{theirs}/evidence")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let (html, r) = attach_from_library(&app, &other, &theirs, &id).await;
         assert!(!html.contains("Fahrzeugschein.png"));
-        let r = other
-            .post(app.url(&format!(
-                "/antraege/{theirs}/evidence/datei/registration_certificate/vorhandene"
-            )))
-            .form(&[
-                ("_csrf", csrf(&html).as_str()),
-                ("registration_certificate-library", id.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
         assert_eq!(r.status(), 422);
         assert_eq!(docs().await, 1);
     }
