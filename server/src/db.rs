@@ -310,15 +310,24 @@ async fn prepare_sqlite_file(url: &str) -> Result<(), DbOpenError> {
     Ok(())
 }
 
-/// The owner column of a row found by a unique key, checked against the account asking.
+/// A row found by a unique key, if its `user_id` column (which the query must select) is
+/// `owner`; `None` for a missing row and for another account's alike.
 ///
 /// Such lookups select by the unique key alone and check the owner here: with `AND user_id = $2`
 /// in SQL, PostgreSQL may walk the owner's index (every case of the account) instead of the
 /// unique key whenever its statistics take the account for a small one, as after an account
-/// submitted thousands of applications since the last `ANALYZE` (BENCHMARKS.md, fifth run).
-pub fn owned_by(row: &sqlx::any::AnyRow, column: usize, owner: &str) -> sqlx::Result<bool> {
+/// submitted thousands of applications since the last `ANALYZE` (BENCHMARKS.md, sixth run).
+pub fn owned(
+    row: Option<sqlx::any::AnyRow>,
+    owner: &str,
+) -> sqlx::Result<Option<sqlx::any::AnyRow>> {
     use sqlx::Row;
-    Ok(row.try_get::<Option<String>, _>(column)?.as_deref() == Some(owner))
+    match row {
+        Some(r) if r.try_get::<Option<String>, _>("user_id")?.as_deref() == Some(owner) => {
+            Ok(Some(r))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// True when the error is a uniqueness violation, so callers can turn it into a form error.

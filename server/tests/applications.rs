@@ -48,25 +48,24 @@ async fn attach_from_library(
     draft: &str,
     id: &str,
 ) -> (String, reqwest::Response) {
+    let evidence = format!("/antraege/{draft}/evidence");
     let html = client
-        .get(app.url(&format!("/antraege/{draft}/evidence")))
+        .get(app.url(&evidence))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let r = client
-        .post(app.url(&format!(
-            "/antraege/{draft}/evidence/datei/registration_certificate/vorhandene"
-        )))
-        .form(&[
-            ("_csrf", csrf(&html).as_str()),
-            ("registration_certificate-library", id),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let action = format!("/antraege/{draft}/evidence/datei/registration_certificate/vorhandene");
+    let r = form(
+        app,
+        client,
+        &evidence,
+        &action,
+        &[("registration_certificate-library", id)],
+    )
+    .await;
     (html, r)
 }
 

@@ -14,7 +14,7 @@ use sqlx::Row;
 use super::answers::{self, files_key};
 use super::definition::{Field, FieldType};
 use super::web_form::{load_draft, render_with_problems, save_draft};
-use crate::db::owned_by;
+use crate::db::owned;
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{see_other, Authed};
 use crate::state::AppState;
@@ -278,11 +278,7 @@ pub async fn attach_existing(
             .bind(&doc)
             .fetch_optional(&state.db.pool)
             .await?;
-    let row = match row {
-        Some(r) if owned_by(&r, 3, &user.id)? => Some(r),
-        _ => None,
-    };
-    let Some(row) = row else {
+    let Some(row) = owned(row, &user.id)? else {
         let msg = tf(
             ctx.lang,
             "form.v.file_required",
@@ -347,11 +343,8 @@ pub async fn download(
     )
     .bind(&doc)
     .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if !owned_by(&row, 4, &user.id)? {
-        return Err(AppError::NotFound);
-    }
+    .await?;
+    let row = owned(row, &user.id)?.ok_or(AppError::NotFound)?;
     let (key, name, content_type, size): (String, String, String, i64) = (
         row.try_get(0)?,
         row.try_get(1)?,

@@ -12,7 +12,7 @@ use crate::accounts::auth::User;
 use crate::accounts::postal;
 use crate::backoffice::state::CaseState;
 use crate::db::batch::Batch;
-use crate::db::{is_unique_violation, owned_by, Db};
+use crate::db::{is_unique_violation, owned, Db};
 use crate::domain::{Ags, PostalCode, Reference};
 use crate::mail::enqueue_into;
 use crate::mail::templates::{render, Template};
@@ -39,10 +39,7 @@ pub async fn existing_case(db: &Db, draft_id: &str, user_id: &str) -> sqlx::Resu
         .bind(draft_id)
         .fetch_optional(&db.pool)
         .await?;
-    match row {
-        Some(r) if owned_by(&r, 1, user_id)? => Ok(Some(r.try_get(0)?)),
-        _ => Ok(None),
-    }
+    owned(row, user_id)?.map(|r| r.try_get(0)).transpose()
 }
 
 pub async fn submit(
@@ -61,11 +58,7 @@ pub async fn submit(
     .bind(draft_id)
     .fetch_optional(&db.pool)
     .await?;
-    let row = match row {
-        Some(r) if owned_by(&r, 3, &user.id)? => Some(r),
-        _ => None,
-    };
-    let Some(row) = row else {
+    let Some(row) = owned(row, &user.id)? else {
         // A concurrent request may have just turned the draft into a case.
         return Ok(match existing_case(db, draft_id, &user.id).await? {
             Some(reference) => Outcome::Submitted { reference },
@@ -131,9 +124,8 @@ pub async fn submit(
             .bind(&doc)
             .fetch_optional(&db.pool)
             .await?;
-            let r = match row {
-                Some(r) if owned_by(&r, 4, &user.id)? => r,
-                _ => continue,
+            let Some(r) = owned(row, &user.id)? else {
+                continue;
             };
             items.push(serde_json::json!({
                 "document_id": doc,

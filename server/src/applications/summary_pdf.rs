@@ -24,11 +24,8 @@ pub async fn pdf(
     let row = sqlx::query("SELECT id, user_id FROM cases WHERE reference = $1")
         .bind(&reference)
         .fetch_optional(&state.db.pool)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !crate::db::owned_by(&row, 1, &user.id)? {
-        return Err(AppError::NotFound);
-    }
+        .await?;
+    let row = crate::db::owned(row, &user.id)?.ok_or(AppError::NotFound)?;
     let case_id: String = sqlx::Row::try_get(&row, 0)?;
     let bytes = render(&state.db, &case_id, ctx.lang).await?;
     let mut resp = Body::from(bytes).into_response();

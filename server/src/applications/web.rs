@@ -385,11 +385,8 @@ pub async fn summary(
     )
     .bind(&reference)
     .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if !crate::db::owned_by(&row, 4, &user.id)? {
-        return Err(AppError::NotFound);
-    }
+    .await?;
+    let row = crate::db::owned(row, &user.id)?.ok_or(AppError::NotFound)?;
     let (key, version, raw, at): (String, i64, String, i64) = (
         row.try_get(0)?,
         row.try_get(1)?,

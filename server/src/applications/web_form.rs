@@ -18,7 +18,7 @@ use super::submit::{self, Outcome};
 use super::{catalog, views};
 use crate::accounts::auth::User;
 use crate::crypto::Owner;
-use crate::db::{owned_by, CachedDraft};
+use crate::db::{owned, CachedDraft};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, see_other, Authed};
 use crate::state::AppState;
@@ -88,11 +88,8 @@ async fn draft_row(state: &AppState, user: &User, id: &str) -> AppResult<CachedD
         sqlx::query("SELECT service_key, version, answers, user_id FROM drafts WHERE id = $1")
             .bind(id)
             .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or(AppError::NotFound)?;
-    if !owned_by(&row, 3, &user.id)? {
-        return Err(AppError::NotFound);
-    }
+            .await?;
+    let row = owned(row, &user.id)?.ok_or(AppError::NotFound)?;
     // Kept in memory decrypted, like every value a request works with.
     let raw = state.db.vault.open(&state.db.pool, row.try_get(2)?).await?;
     let found: CachedDraft = (
@@ -723,11 +720,8 @@ pub async fn confirmation(
     )
     .bind(&id)
     .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if !owned_by(&row, 4, &user.id)? {
-        return Err(AppError::NotFound);
-    }
+    .await?;
+    let row = owned(row, &user.id)?.ok_or(AppError::NotFound)?;
     let (reference, key, version, authority): (String, String, i64, Option<String>) = (
         row.try_get(0)?,
         row.try_get(1)?,

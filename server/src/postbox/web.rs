@@ -88,11 +88,8 @@ async fn own_case(
     ))
     .bind(reference)
     .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if !crate::db::owned_by(&r, 8, &user.id)? {
-        return Err(AppError::NotFound);
-    }
+    .await?;
+    let r = crate::db::owned(r, &user.id)?.ok_or(AppError::NotFound)?;
     Ok(CitizenCase {
         id: r.try_get(0)?,
         reference: r.try_get(1)?,
