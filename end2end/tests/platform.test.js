@@ -146,7 +146,12 @@ for (const size of Object.keys(SIZES)) {
       await screenshot(page, `skip-link-${size}`);
 
       await page.keyboard.press('Enter');
-      assert.equal(new URL(page.url()).hash, '#main');
+      // The fragment navigation and its focus move land after the key event has been
+      // dispatched; reading them at once raced the browser on a loaded machine.
+      await page.waitForFunction(() => location.hash === '#main'
+        && document.activeElement && document.activeElement.id === 'main', null, { timeout: 5000 })
+        .catch(() => {});
+      assert.equal(await page.evaluate(() => location.hash), '#main');
       assert.equal(await page.locator('main#main:focus').count(), 1,
         `activating the skip link should focus <main id="main">, focused instead: ${await page.locator(':focus').evaluateAll((els) => els.map((e) => e.outerHTML.slice(0, 120)))}`);
       await page.keyboard.press('Tab');
