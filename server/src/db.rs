@@ -57,6 +57,8 @@ pub struct Db {
     pub users: Option<Arc<BoundedMap<String, crate::accounts::auth::User>>>,
     /// Drafts as read by every form page, on SQLite only (as `users`).
     pub drafts: Option<Arc<BoundedMap<String, CachedDraft>>>,
+    /// On SQLite, connections for reads on the request's own thread (`Db::read`).
+    readers: Option<Arc<read::Readers>>,
     /// Keys for encryption at rest. Empty after `connect`: legacy plaintext reads, nothing can
     /// be encrypted or decrypted until `with_keys` (the server and the key commands do).
     pub vault: crate::crypto::Vault,
@@ -126,9 +128,12 @@ impl Db {
         } else {
             return Err(DbOpenError::UnsupportedUrl);
         };
-        if backend == Backend::Sqlite {
-            prepare_sqlite_file(url).await?;
-        }
+        let readers = match backend {
+            Backend::Sqlite => Some(Arc::new(read::Readers::new(
+                prepare_sqlite_file(url).await?,
+            ))),
+            Backend::Postgres => None,
+        };
         let options = AnyConnectOptions::from_str(url)
             .map_err(DbOpenError::Connect)?
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
@@ -165,6 +170,7 @@ impl Db {
             backend,
             users,
             drafts,
+            readers,
             vault: crate::crypto::Vault::default(),
         })
     }
@@ -291,8 +297,8 @@ impl Db {
     }
 }
 
-/// Creates the database file (and its directory) in WAL mode on first start.
-async fn prepare_sqlite_file(url: &str) -> Result<(), DbOpenError> {
+/// Creates the database file (and its directory) in WAL mode on first start; returns its path.
+async fn prepare_sqlite_file(url: &str) -> Result<std::path::PathBuf, DbOpenError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(DbOpenError::Connect)?
         .create_if_missing(true)
@@ -300,14 +306,14 @@ async fn prepare_sqlite_file(url: &str) -> Result<(), DbOpenError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
-    let path = options.get_filename();
+    let path = options.get_filename().to_path_buf();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| DbOpenError::DataDir(dir.display().to_string(), e))?;
     }
     let conn = options.connect().await.map_err(DbOpenError::Connect)?;
     drop(conn);
-    Ok(())
+    Ok(path)
 }
 
 /// A row found by a unique key, if its `user_id` column (which the query must select) is
@@ -392,6 +398,7 @@ impl Db {
 
 pub mod batch;
 mod group;
+pub mod read;
 
 #[cfg(test)]
 pub(crate) mod tests;

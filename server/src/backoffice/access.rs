@@ -170,29 +170,29 @@ pub async fn member_of_with_members(
     user_id: &str,
     postbox_id: &str,
 ) -> AppResult<(Membership, Vec<(String, String)>)> {
-    let rows = sqlx::query(
-        "SELECT u.id, u.email, m.role, p.name, a.name FROM memberships m
-         JOIN users u ON u.id = m.user_id
-         JOIN postboxes p ON p.id = m.postbox_id JOIN authorities a ON a.id = p.authority_id
-         WHERE m.postbox_id = $1 ORDER BY u.email",
-    )
-    .bind(postbox_id)
-    .fetch_all(&db.pool)
-    .await?;
+    let rows = db
+        .read(
+            "SELECT u.id, u.email, m.role, p.name, a.name FROM memberships m
+             JOIN users u ON u.id = m.user_id
+             JOIN postboxes p ON p.id = m.postbox_id JOIN authorities a ON a.id = p.authority_id
+             WHERE m.postbox_id = $1 ORDER BY u.email",
+            &[postbox_id.into()],
+        )
+        .await?;
     let mut own = None;
     let mut members = Vec::with_capacity(rows.len());
     for r in &rows {
-        let id: String = r.try_get(0)?;
+        let id = r.text(0)?;
         if id == user_id {
-            let role: String = r.try_get(2)?;
+            let role = r.text(2)?;
             own = Some(Membership {
                 postbox_id: postbox_id.to_string(),
-                postbox_name: r.try_get(3)?,
-                authority_name: r.try_get(4)?,
+                postbox_name: r.text(3)?,
+                authority_name: r.text(4)?,
                 role: MemberRole::parse(&role).unwrap_or(MemberRole::Caseworker),
             });
         }
-        members.push((id, r.try_get(1)?));
+        members.push((id, r.text(1)?));
     }
     Ok((own.ok_or(AppError::NotFound)?, members))
 }

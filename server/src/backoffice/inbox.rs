@@ -1,9 +1,8 @@
 //! The caseworker's inbox: tabs, filters, search and keyset pagination that stays fast with a
 //! million cases (every query walks an index in order and stops after one page).
 
-use sqlx::Row;
-
 use crate::db::batch::Batch;
+use crate::db::read::Arg;
 use crate::db::Db;
 use crate::time::now_ms;
 
@@ -129,12 +128,14 @@ async fn words_with_prefix(db: &Db, postbox: &str, prefix: &str) -> sqlx::Result
         next.replace("{op}", ">=").replace("{from}", "$2"),
         next.replace("{op}", ">").replace("{from}", "w.term"),
     );
-    sqlx::query_scalar(&sql)
-        .bind(postbox)
-        .bind(prefix)
-        .bind(prefix_end(prefix))
-        .fetch_all(&db.pool)
-        .await
+    db.read(
+        &sql,
+        &[postbox.into(), prefix.into(), prefix_end(prefix).into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.text(0))
+    .collect()
 }
 
 /// A search word matches names with a word starting with it; this many such words are looked
@@ -182,9 +183,9 @@ pub async fn page(
         )
     };
     let mut filter = String::new();
-    let mut binds: Vec<Bind> = Vec::new();
+    let mut binds: Vec<Arg> = vec![postbox.into(), user_id.into(), now.into()];
     let mut n = 3;
-    let mut push = |sql: &mut String, clause: &str, b: Bind| {
+    let mut push = |sql: &mut String, clause: &str, b: Arg| {
         n += 1;
         sql.push_str(&clause.replace('?', &format!("${n}")));
         binds.push(b);
@@ -193,35 +194,39 @@ pub async fn page(
         push(
             &mut filter,
             " AND EXISTS (SELECT 1 FROM case_search s2 WHERE s2.case_id = c.id AND s2.term >= ?",
-            Bind::S(t.clone()),
+            Arg::Text(t.clone()),
         );
-        push(&mut filter, " AND s2.term < ?)", Bind::S(prefix_end(t)));
+        push(&mut filter, " AND s2.term < ?)", Arg::Text(prefix_end(t)));
     }
     if let Some(r) = &reference {
-        push(&mut filter, " AND c.reference = ?", Bind::S(r.to_string()));
+        push(
+            &mut filter,
+            " AND c.reference = ?",
+            Arg::Text(r.to_string()),
+        );
     }
     if !q.service.is_empty() {
         push(
             &mut filter,
             " AND c.service_key = ?",
-            Bind::S(q.service.clone()),
+            Arg::Text(q.service.clone()),
         );
     }
     if !q.state.is_empty() {
-        push(&mut filter, " AND c.state = ?", Bind::S(q.state.clone()));
+        push(&mut filter, " AND c.state = ?", Arg::Text(q.state.clone()));
     }
     if !q.assignee.is_empty() {
         push(
             &mut filter,
             " AND c.assignee_id = ?",
-            Bind::S(q.assignee.clone()),
+            Arg::Text(q.assignee.clone()),
         );
     }
     if let Some(f) = q.from_ms {
-        push(&mut filter, &format!(" AND {key_t} >= ?"), Bind::I(f));
+        push(&mut filter, &format!(" AND {key_t} >= ?"), Arg::Int(f));
     }
     if let Some(t) = q.to_ms {
-        push(&mut filter, &format!(" AND {key_t} < ?"), Bind::I(t));
+        push(&mut filter, &format!(" AND {key_t} < ?"), Arg::Int(t));
     }
     if let Some((t, id)) = &q.after {
         n += 2;
@@ -230,8 +235,8 @@ pub async fn page(
             n - 1,
             n
         ));
-        binds.push(Bind::I(*t));
-        binds.push(Bind::S(id.clone()));
+        binds.push(Arg::Int(*t));
+        binds.push(Arg::Text(id.clone()));
     }
     let select = |extra: &str| {
         format!(
@@ -267,29 +272,22 @@ pub async fn page(
         )
     };
     for w in &words {
-        binds.push(Bind::S(w.clone()));
+        binds.push(Arg::Text(w.clone()));
     }
-    let mut query = sqlx::query(&sql).bind(postbox).bind(user_id).bind(now);
-    for b in binds {
-        query = match b {
-            Bind::S(s) => query.bind(s),
-            Bind::I(i) => query.bind(i),
-        };
-    }
-    let rows = query.fetch_all(&db.pool).await?;
+    let rows = db.read(&sql, &binds).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(Row_ {
-            id: r.try_get(0)?,
-            reference: r.try_get(1)?,
-            service_key: r.try_get(2)?,
-            applicant_name: r.try_get(3)?,
-            state: r.try_get(4)?,
-            assignee: r.try_get(5)?,
-            submitted_at: r.try_get(6)?,
-            due_at: r.try_get(7)?,
-            reply_due_at: r.try_get(8)?,
-            unread: r.try_get(9)?,
+            id: r.text(0)?,
+            reference: r.text(1)?,
+            service_key: r.text(2)?,
+            applicant_name: r.text(3)?,
+            state: r.text(4)?,
+            assignee: r.opt_text(5)?,
+            submitted_at: r.int(6)?,
+            due_at: r.int(7)?,
+            reply_due_at: r.opt_int(8)?,
+            unread: r.int(9)?,
         });
     }
     let next = if out.len() as i64 > PAGE_SIZE {
@@ -301,23 +299,16 @@ pub async fn page(
     Ok(Page { rows: out, next })
 }
 
-enum Bind {
-    S(String),
-    I(i64),
-}
-
 /// Cases in one tab, counted up to `COUNT_CAP`.
 pub async fn count(db: &Db, postbox: &str, user_id: &str, tab: Tab) -> sqlx::Result<i64> {
     let sql = format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3) LIMIT {COUNT_CAP}) x",
         tab.condition()
     );
-    sqlx::query_scalar(&sql)
-        .bind(postbox)
-        .bind(user_id)
-        .bind(now_ms())
-        .fetch_one(&db.pool)
-        .await
+    let rows = db
+        .read(&sql, &[postbox.into(), user_id.into(), now_ms().into()])
+        .await?;
+    rows.first().ok_or(sqlx::Error::RowNotFound)?.int(0)
 }
 
 /// Cases per tab, each counted up to `COUNT_CAP`, in one statement: the inbox shows every tab's
@@ -332,16 +323,17 @@ pub async fn counts(db: &Db, postbox: &str, user_id: &str) -> sqlx::Result<Vec<(
             )
         })
         .collect();
-    let row = sqlx::query(&format!("SELECT {}", parts.join(", ")))
-        .bind(postbox)
-        .bind(user_id)
-        .bind(now_ms())
-        .fetch_one(&db.pool)
+    let rows = db
+        .read(
+            &format!("SELECT {}", parts.join(", ")),
+            &[postbox.into(), user_id.into(), now_ms().into()],
+        )
         .await?;
+    let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
     Tab::ALL
         .iter()
         .enumerate()
-        .map(|(i, tab)| Ok((*tab, row.try_get::<i64, _>(i)?)))
+        .map(|(i, tab)| Ok((*tab, row.int(i)?)))
         .collect()
 }
 

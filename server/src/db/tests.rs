@@ -245,3 +245,86 @@ mod group_tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+mod read_tests {
+    use super::super::read::Arg;
+    use super::super::*;
+
+    /// Inline reads (SQLite) give what the pool gives, bind `$n` by name in any order of first
+    /// use, skip unused parameters and see writes committed through the pool at once.
+    #[tokio::test]
+    async fn inline_reads_match_the_pool_and_see_every_commit() {
+        let (dir, url) = super::scratch("read");
+        let db = Db::connect(&url, 2).await.unwrap();
+        sqlx::query("CREATE TABLE t (k TEXT NOT NULL, n INTEGER NOT NULL, o TEXT, p INTEGER)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let insert = |k: &'static str, n: i64, o: Option<&'static str>, p: Option<i64>| {
+            let pool = db.pool.clone();
+            async move {
+                sqlx::query("INSERT INTO t VALUES ($1, $2, $3, $4)")
+                    .bind(k)
+                    .bind(n)
+                    .bind(o)
+                    .bind(p)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        };
+        insert("a", 1, Some("x"), None).await;
+        insert("b", 2, None, Some(-7)).await;
+        // $3 is used before $1; $2 not at all.
+        let sql = "SELECT k, n, o, p FROM t WHERE n >= $3 AND k <> $1 ORDER BY k";
+        let args: Vec<Arg> = vec!["zzz".into(), "unused".into(), 1i64.into()];
+        let read = |db: &Db| {
+            let db = db.clone();
+            let args = args.clone();
+            async move {
+                db.read(sql, &args)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.text(0).unwrap(),
+                            r.int(1).unwrap(),
+                            r.opt_text(2).unwrap(),
+                            r.opt_int(3).unwrap(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        let pooled: Vec<(String, i64, Option<String>, Option<i64>)> = sqlx::query_as(sql)
+            .bind("zzz")
+            .bind("unused")
+            .bind(1i64)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(read(&db).await, pooled);
+        assert_eq!(pooled.len(), 2);
+        insert("c", 3, Some("y"), Some(0)).await;
+        assert_eq!(
+            read(&db).await.len(),
+            3,
+            "a reused connection sees the commit"
+        );
+
+        let row = db.read("SELECT NULL, 'text'", &[]).await.unwrap();
+        assert!(row[0].int(0).is_err(), "NULL where a value is required");
+        assert!(row[0].int(1).is_err(), "text is not an integer");
+        assert!(row[0].text(2).is_err(), "no such column");
+        assert!(db.read("SELECT nope FROM t", &[]).await.is_err());
+        assert!(
+            db.read("INSERT INTO t VALUES ('d', 4, NULL, NULL)", &[])
+                .await
+                .is_err(),
+            "the inline connections only read"
+        );
+        db.pool.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
