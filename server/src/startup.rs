@@ -82,7 +82,7 @@ impl Application {
             .storage()
             .map_err(|e| StartError::Config(e.to_string()))?;
         tracing::info!(storage = %storage.describe(), "file storage");
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             payment_providers,
             db: db.clone(),
             mail_wakeup: Arc::new(Notify::new()),
@@ -91,7 +91,7 @@ impl Application {
             catalogue: Arc::new(crate::cache::TtlCache::new(Duration::from_secs(10))),
             service_titles: Arc::new(crate::cache::TtlCache::new(Duration::from_secs(10))),
             config: Arc::new(config),
-        };
+        });
         let worker = MailWorker {
             db,
             transport: Arc::new(transport),

@@ -7,9 +7,27 @@ use crate::cache::TtlCache;
 use crate::config::Config;
 use crate::db::Db;
 
-/// Everything a handler may need, cloned cheaply per request.
+/// Everything a handler may need. Extractors clone it several times per request, so it is one
+/// shared allocation: cloning the fields themselves (a dozen reference counts, all touched by
+/// both cores) was 3 % of the CPU time of the caseworker's inbox (BENCHMARKS.md).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     /// Wakes the mail worker right after a mail was committed to the outbox.
