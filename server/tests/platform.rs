@@ -227,14 +227,31 @@ db_test!(assets_are_hashed_compressed_and_cached_for_a_year, |app| {
 });
 
 db_test!(pages_are_compressed_when_the_client_accepts_it, |app| {
-    let r = app
-        .client
-        .get(app.url("/"))
-        .header("accept-encoding", "br")
-        .send()
-        .await
+    let page = |encoding: &'static str| {
+        app.client
+            .get(app.url("/"))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    // What browsers send: pages come gzipped (cheaper to make than brotli, see startup.rs).
+    let r = page("br, gzip, deflate").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let zipped = r.bytes().await.unwrap();
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut html)
         .unwrap();
-    assert_eq!(r.headers()["content-encoding"], "br");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(
+        zipped.len() < html.len(),
+        "{} of {}",
+        zipped.len(),
+        html.len()
+    );
+    // A client that takes brotli only gets the page as it is, never something it cannot read.
+    let r = page("br").await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert!(r.text().await.unwrap().starts_with("<!DOCTYPE html>"));
 });
 
 db_test!(
