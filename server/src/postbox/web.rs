@@ -21,29 +21,33 @@ use crate::time::format_ms;
 
 pub async fn list(State(state): State<AppState>, Authed(ctx, user): Authed) -> AppResult<Response> {
     let lang = ctx.lang;
-    let rows = sqlx::query(&format!(
-        "SELECT c.reference, {}, c.state, c.status, c.updated_at, c.citizen_unread FROM cases c
-         JOIN services s ON s.service_key = c.service_key
-         WHERE c.user_id = $1 ORDER BY c.updated_at DESC, c.id LIMIT 200",
-        crate::applications::catalog::title_column(lang)
-    ))
-    .bind(&user.id)
-    .fetch_all(&state.db.pool)
-    .await?
-    .into_iter()
-    .map(|r| {
-        let reference: String = r.try_get(0)?;
-        let (st, status): (String, String) = (r.try_get(2)?, r.try_get(3)?);
-        Ok(ThreadRow {
-            href: format!("/konto/postfach/{reference}"),
-            title: r.try_get(1)?,
-            reference,
-            state: citizen_state(lang, &st, &status),
-            updated: format_ms(r.try_get(4)?),
-            unread: r.try_get(5)?,
+    // Bounded by its LIMIT and the user_id index: read inline (see db::read).
+    let rows = state
+        .db
+        .read(
+            &format!(
+                "SELECT c.reference, {}, c.state, c.status, c.updated_at, c.citizen_unread FROM cases c
+                 JOIN services s ON s.service_key = c.service_key
+                 WHERE c.user_id = $1 ORDER BY c.updated_at DESC, c.id LIMIT 200",
+                crate::applications::catalog::title_column(lang)
+            ),
+            &[user.id.as_str().into()],
+        )
+        .await?
+        .into_iter()
+        .map(|r| {
+            let reference = r.text(0)?;
+            let (st, status) = (r.text(2)?, r.text(3)?);
+            Ok(ThreadRow {
+                href: format!("/konto/postfach/{reference}"),
+                title: r.text(1)?,
+                reference,
+                state: citizen_state(lang, &st, &status),
+                updated: format_ms(r.int(4)?),
+                unread: r.int(5)?,
+            })
         })
-    })
-    .collect::<sqlx::Result<Vec<_>>>()?;
+        .collect::<sqlx::Result<Vec<_>>>()?;
     Ok(private_html(pages::list(&ctx.page(), rows)))
 }
 
