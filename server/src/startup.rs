@@ -209,9 +209,9 @@ pub fn router(state: AppState, sessions: Store) -> Router {
     web.merge(api)
         // Packages, PDFs and images are compressed already: compressing them again costs CPU
         // and drops Content-Length from the download. Pages are gzipped, not brotli'd: at the
-        // fastest levels gzip (zlib-rs) takes half the CPU of the brotli crate for a page and
-        // the result is about 15 % larger, a few hundred bytes (BENCHMARKS.md). Stylesheet and
-        // icons are brotli'd once at build time (assets.rs).
+        // fastest levels gzip (zlib-rs) takes a half to two thirds of the brotli crate's CPU for
+        // a page and the result is about 15 % larger, a few hundred bytes (BENCHMARKS.md).
+        // Stylesheet and icons are brotli'd once at build time (assets.rs).
         .layer(
             CompressionLayer::new()
                 .quality(CompressionLevel::Fastest)
