@@ -16,7 +16,9 @@
 #
 # Seeding a million cases takes minutes; the seeded database is kept under SEED_CACHE (an SQLite
 # copy, a PostgreSQL template database) per case count and migration set, and reused.
-# PostgreSQL: PG (server URL without database, default postgres://postgres@127.0.0.1:5432).
+# PostgreSQL: PG (server URL without database, default postgres://postgres@127.0.0.1:5432);
+# PG_PARAMS is appended to the server's DATABASE_URL, e.g. PG_PARAMS='?host=/var/run/postgresql'
+# for the Unix socket instead of TCP.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -156,7 +158,7 @@ prepare() {
     fi
     psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $run_db WITH (FORCE)" >/dev/null
     psql "$PG/postgres" -qc "CREATE DATABASE $run_db TEMPLATE $template" >/dev/null
-    export DATABASE_URL=$PG/$run_db
+    export DATABASE_URL=$PG/$run_db${PG_PARAMS:-}
   fi
 }
 

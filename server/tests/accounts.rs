@@ -554,3 +554,58 @@ db_test!(redirect_after_login_stays_on_this_site, |app| {
     assert_eq!(r.headers()["location"], "/konto");
     let _ = Backend::Sqlite;
 });
+
+/// On PostgreSQL the session store reads the account with the session in one statement
+/// (`accounts/pg_session.rs`). The account must still be read afresh on every request (another
+/// instance may have changed it), and what the store carries along must never be stored.
+#[tokio::test]
+async fn postgres_sessions_read_the_account_with_the_session() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    registered(&app, "gemeinsam@example.org").await;
+    assert_eq!(
+        login(&app, &app.client, "gemeinsam@example.org", PW)
+            .await
+            .status(),
+        303
+    );
+    let stored = || async {
+        sqlx::query_as::<_, (Option<String>, i32, i32)>(
+            "SELECT s.user_id, \
+             position(convert_to('__account', 'UTF8') in s.data), \
+             position(convert_to('enrol_secret', 'UTF8') in s.data) \
+             FROM tower_sessions.session s JOIN users u ON u.id = s.user_id \
+             WHERE u.email IN ('gemeinsam@example.org', 'umgezogen@example.org')",
+        )
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+    };
+    let rows = stored().await;
+    assert_eq!(rows.len(), 1, "the login's session carries its account id");
+    assert_eq!(rows[0].1, 0);
+
+    // Changed behind this instance's back, as another instance would: the next page knows.
+    sqlx::query("UPDATE users SET email = 'umgezogen@example.org' WHERE email = $1")
+        .bind("gemeinsam@example.org")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let (status, body) = app.get_text("/konto").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("umgezogen@example.org"));
+
+    // A page that writes to the session (the enrolment key) stores it without the account.
+    assert_eq!(app.get("/konto/zwei-faktor/einrichten").await.status(), 200);
+    let rows = stored().await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].1, 0, "the joined account is never written back");
+    assert!(rows[0].2 > 0, "the page did write the session");
+
+    // "Log out everywhere" from another instance: the session epoch moves on.
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let r = app.get("/konto").await;
+    assert_eq!(r.status(), 303, "a stale epoch ends the session at once");
+}

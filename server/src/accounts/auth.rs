@@ -11,6 +11,7 @@ use rand::RngCore;
 use sqlx::Row;
 use tower_sessions::Session;
 
+use super::pg_session::{JoinedAccount, JOINED_ACCOUNT};
 use super::session::{
     CSRF, ENROL_SECRET, EPOCH, LAST_SEEN, LOGIN_AT, NEW_RECOVERY_CODES, PENDING, REAUTH_AT,
     SECOND_FACTOR, USER_ID,
@@ -43,21 +44,54 @@ pub async fn load_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
         .fetch_optional(&db.pool)
         .await?;
     let Some(r) = row else { return Ok(None) };
-    let role: String = r.try_get(2)?;
-    let locale: String = r.try_get(3)?;
-    let user = User {
+    let user = user_from(JoinedAccount {
         id: r.try_get(0)?,
         email: r.try_get(1)?,
-        role: role
-            .parse()
-            .map_err(|()| AppError::Internal(anyhow::anyhow!("unknown role {role}")))?,
-        lang: Lang::from_code(&locale).unwrap_or_default(),
+        role: r.try_get(2)?,
+        locale: r.try_get(3)?,
         epoch: r.try_get(4)?,
-    };
+    })?;
     if let Some(c) = &db.users {
         c.fill(since, user.id.clone(), user.clone());
     }
     Ok(Some(user))
+}
+
+fn user_from(a: JoinedAccount) -> Result<User, AppError> {
+    let role = a
+        .role
+        .parse()
+        .map_err(|()| AppError::Internal(anyhow::anyhow!("unknown role {}", a.role)))?;
+    Ok(User {
+        id: a.id,
+        email: a.email,
+        role,
+        lang: Lang::from_code(&a.locale).unwrap_or_default(),
+        epoch: a.epoch,
+    })
+}
+
+/// The account of session `uid`: as the PostgreSQL session store read it with the session (one
+/// round trip fewer), or else from the database or the account cache.
+///
+/// The joined account is as old as this request. It is used only if it is still the session's
+/// account with the session's epoch: a login or an epoch change earlier in this request (an
+/// error page built after a password change) reads the account again, and so does a session
+/// about to be ended, which then ends on a fresh read.
+async fn session_user(
+    session: &Session,
+    db: &Db,
+    uid: &str,
+    epoch: i64,
+) -> Result<Option<User>, AppError> {
+    let joined = session
+        .get::<JoinedAccount>(JOINED_ACCOUNT)
+        .await
+        .map_err(session_err)?;
+    match joined {
+        Some(a) if a.id == uid && a.epoch == epoch => user_from(a).map(Some),
+        _ => load_user(db, uid).await,
+    }
 }
 
 /// How often the idle clock of a session is written back: a write per request would make
@@ -101,7 +135,7 @@ pub async fn current_user(
         .unwrap_or(login_at);
     let fresh = is_fresh(now, login_at, seen, life);
     let user = if fresh {
-        load_user(db, &uid).await?
+        session_user(session, db, &uid, epoch).await?
     } else {
         None
     };

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod mfa;
 pub mod password;
+pub mod pg_session;
 pub mod postal;
 pub mod reauth;
 pub mod session;

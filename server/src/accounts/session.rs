@@ -1,5 +1,6 @@
-//! Sessions on the same database as everything else, via tower-sessions' sqlx stores, so that
-//! several instances share them. Idle timeout by cookie expiry; absolute lifetime and
+//! Sessions on the same database as everything else, so that several instances share them:
+//! tower-sessions' sqlx store on SQLite, on PostgreSQL a store of our own that reads the account
+//! with the session (`pg_session`). Idle timeout by cookie expiry; absolute lifetime and
 //! "log out everywhere" checked per request against the account's session epoch.
 
 use std::str::FromStr;
@@ -14,8 +15,9 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+use tower_sessions_sqlx_store::SqliteStore;
 
+use super::pg_session::PgSessions;
 use crate::cache::BoundedMap;
 use crate::config::Config;
 use crate::db::Backend;
@@ -48,7 +50,7 @@ type Turn = Option<sqlx::AnyPool>;
 #[derive(Clone)]
 pub enum Store {
     Sqlite(SqliteStore, Records, Turn),
-    Postgres(PostgresStore),
+    Postgres(PgSessions),
 }
 
 impl std::fmt::Debug for Store {
@@ -106,7 +108,7 @@ impl Store {
                     .test_before_acquire(false)
                     .connect(url)
                     .await?;
-                Store::Postgres(PostgresStore::new(pool))
+                Store::Postgres(PgSessions::new(pool))
             }
         })
     }
