@@ -77,7 +77,9 @@ fn user_from(a: JoinedAccount) -> Result<User, AppError> {
 /// The joined account is as old as this request. It is used only if it is still the session's
 /// account with the session's epoch: a login or an epoch change earlier in this request (an
 /// error page built after a password change) reads the account again, and so does a session
-/// about to be ended, which then ends on a fresh read.
+/// about to be ended, which then ends on a fresh read. Other changes this request made to the
+/// account (address, language) are not seen by an error page built after them in the same
+/// request; the redirect every successful form answers with reads them.
 async fn session_user(
     session: &Session,
     db: &Db,
