@@ -23,6 +23,9 @@ pub struct Batch {
     args: AnyArguments<'static>,
     /// The first value that could not be encoded; reported when the batch runs.
     error: Option<String>,
+    /// Makes the SQLite writer panic on this batch, for the test that it survives one.
+    #[cfg(test)]
+    pub(super) panics: bool,
 }
 
 /// One statement of a batch, taking its values in the order of its parameters.

@@ -16,9 +16,11 @@
 //! A batch handed over is written even if the request that sent it goes away; callers that
 //! must act after the commit run the write in a task of its own (see `submit`).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use futures_util::FutureExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
@@ -86,8 +88,7 @@ impl Group {
         {
             return Err(job.batch);
         }
-        // The writer thread is gone without an answer only if it panicked mid-group; its
-        // connection is closed then, which rolls the open transaction back.
+        // No answer comes only if the group panicked; its transaction was rolled back.
         Ok(answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed)))
     }
 
@@ -122,7 +123,17 @@ async fn work(writer: AnyPool, mut queue: mpsc::Receiver<Job>, commits: Arc<Atom
             }
         }
         let mut writing = Writing { conn, keep: false };
-        writing.keep = group(&mut writing.conn, jobs).await;
+        // A panic in one group (a bug in sqlx or in our code) must not end the thread, or every
+        // later write would fall back to a transaction of its own for the rest of the process.
+        // The group's batches are answered `WorkerCrashed` as their senders drop, and
+        // `writing` closes the connection, which rolls the open transaction back.
+        match AssertUnwindSafe(group(&mut writing.conn, jobs))
+            .catch_unwind()
+            .await
+        {
+            Ok(kept) => writing.keep = kept,
+            Err(_) => tracing::error!("the SQLite writer panicked; that group was not written"),
+        }
         if writing.keep {
             commits.fetch_add(1, Ordering::Relaxed);
         }
@@ -208,6 +219,8 @@ enum Failed {
 }
 
 async fn in_savepoint(conn: &mut AnyConnection, batch: Batch) -> Result<(), Failed> {
+    #[cfg(test)]
+    assert!(!batch.panics, "a batch made to panic the writer");
     match batch.run_in_savepoint(conn).await {
         Ok(()) => Ok(()),
         Err(e) => match sqlx::query("ROLLBACK TO amtsweg_batch; RELEASE amtsweg_batch")

@@ -244,6 +244,31 @@ mod group_tests {
         );
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    /// A panic while writing a group fails that group only: the writer thread goes on, and
+    /// the next write is committed by it again, not by the fallback of a transaction of its own.
+    #[tokio::test]
+    async fn the_writer_survives_a_panic_in_a_group() {
+        let (dir, db) = scratch_db("group-panic").await;
+        let mut batches: Vec<Batch> = (0..4).map(|n| insert(n, &format!("k{n}"))).collect();
+        batches[2].panics = true;
+        let results = queued(&db, batches).await;
+        let written = count(&db, "SELECT COUNT(*) FROM t").await;
+        let reported = results.iter().filter(|r| r.is_ok()).count() as i64;
+        assert_eq!(written, reported, "{results:?}");
+        assert!(
+            matches!(results[2], Err((sqlx::Error::WorkerCrashed, _))),
+            "{results:?}"
+        );
+        let before = db.group.commits();
+        db.write(insert(10, "k10")).await.unwrap();
+        assert_eq!(
+            db.group.commits(),
+            before + 1,
+            "written by the writer thread"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 mod read_tests {
