@@ -49,6 +49,8 @@ pub fn document(ctx: &PageCtx, title: &str, content: impl IntoView + 'static) ->
             </form>
         }
     });
+    // The back office is worked at desks on wide screens, and its inbox has seven columns.
+    let body_class = ctx.path.starts_with("/verwaltung").then_some("aw-wide");
     let footer_links = [
         ("/impressum", t(lang, "footer.imprint")),
         ("/datenschutz", t(lang, "footer.privacy")),
@@ -64,7 +66,7 @@ pub fn document(ctx: &PageCtx, title: &str, content: impl IntoView + 'static) ->
                 <link rel="stylesheet" href=ctx.css_href.clone()/>
                 <link rel="icon" href=ctx.icon_href.clone() type="image/svg+xml"/>
             </head>
-            <body>
+            <body class=body_class>
                 <a class="aw-skip-link" href="#main">{t(lang, "layout.skip")}</a>
                 <header class="aw-header">
                     <div class="aw-container aw-header__bar">

@@ -360,6 +360,15 @@ for (const size of Object.keys(SIZES)) {
           assert.equal(await page.getAttribute('html', 'lang'), lang);
           if (SCREENSHOT_PAGES.includes(name)) await screenshot(page, `${name}-${size}-${lang}`);
           await expectAccessible(page, `${name} (${size}, ${lang})`);
+          if (name === 'bo-inbox') {
+            // Cells wrap between words and the table scrolls sideways on a phone: breaking
+            // anywhere once squeezed columns to a letter and made rows 320-370 px high (five
+            // lines of a long service title are about 140 px).
+            const heights = await page.locator('main table.aw-inbox tbody tr')
+              .evaluateAll((rows) => rows.map((r) => Math.round(r.getBoundingClientRect().height)));
+            assert.ok(heights.length > 0, 'inbox rows shown');
+            assert.ok(Math.max(...heights) < 200, `inbox rows a few lines high at ${size} size in ${lang}: ${heights}`);
+          }
         }
         // The application page, last, is the one with the open request and its reply form.
         assert.equal(await opened[DEMO.citizen].page.locator(REPLY).count(), 1, 'reply form shown');

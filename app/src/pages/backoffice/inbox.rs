@@ -148,7 +148,7 @@ pub fn inbox(ctx: &PageCtx, v: InboxView) -> String {
             } else {
                 view! {
                     <section class="aw-table-wrap" tabindex="0" aria-labelledby="inbox-caption">
-                        <table class="kern-table aw-inbox">
+                        <table class="kern-table kern-table--small aw-inbox">
                             <caption class="kern-title kern-title--small" id="inbox-caption">{tr("bo.inbox.caption")}</caption>
                             <thead class="kern-table__head">
                                 <tr class="kern-table__row">
@@ -171,10 +171,10 @@ pub fn inbox(ctx: &PageCtx, v: InboxView) -> String {
                                         <td class="kern-table__cell">{r.applicant}</td>
                                         <td class="kern-table__cell">{r.service}</td>
                                         <td class="kern-table__cell"><Tag kind=r.state.0 text=r.state.1/></td>
-                                        <td class="kern-table__cell">{r.assignee}</td>
-                                        <td class="kern-table__cell">{r.submitted}</td>
+                                        <td class="kern-table__cell">{mail_address(r.assignee)}</td>
+                                        <td class="kern-table__cell">{day(r.submitted)}</td>
                                         <td class="kern-table__cell">
-                                            {r.due}
+                                            {day(r.due)}
                                             {r.overdue.then(|| view! { " "<Tag kind=TagKind::Danger text=tr("bo.inbox.overdue")/> })}
                                         </td>
                                     </tr>
@@ -194,4 +194,27 @@ pub fn inbox(ctx: &PageCtx, v: InboxView) -> String {
             })}
         }
     })
+}
+
+/// A mail address that may wrap before its `@`: an address is one long word, and the assignee
+/// column would otherwise be as wide as the longest one.
+fn mail_address(address: String) -> impl IntoView {
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            let (local, domain) = (local.to_string(), format!("@{domain}"));
+            view! { {local}<wbr/>{domain} }.into_any()
+        }
+        None => view! { {address} }.into_any(),
+    }
+}
+
+/// A day (`YYYY-MM-DD`) as a `<time>` that does not wrap at its hyphens; anything else (the
+/// dash of "no deadline") as it is.
+fn day(text: String) -> impl IntoView {
+    if text.len() == 10 && text.as_bytes()[0].is_ascii_digit() {
+        let datetime = text.clone();
+        view! { <time datetime=datetime>{text}</time> }.into_any()
+    } else {
+        view! { {text} }.into_any()
+    }
 }
