@@ -88,7 +88,8 @@ impl Group {
         {
             return Err(job.batch);
         }
-        // No answer comes only if the group panicked; its transaction was rolled back.
+        // No answer comes only if the group panicked before its `COMMIT`: nothing of it was
+        // committed, and closing the connection rolls the transaction back.
         Ok(answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed)))
     }
 
@@ -132,7 +133,14 @@ async fn work(writer: AnyPool, mut queue: mpsc::Receiver<Job>, commits: Arc<Atom
             .await
         {
             Ok(kept) => writing.keep = kept,
-            Err(_) => tracing::error!("the SQLite writer panicked; that group was not written"),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(%message, "the SQLite writer panicked; that group was not written");
+            }
         }
         if writing.keep {
             commits.fetch_add(1, Ordering::Relaxed);
