@@ -203,7 +203,7 @@ pub async fn inbox(
                 state: state_tag(lang, &r.state),
                 assignee: r.assignee.clone().unwrap_or_else(|| "–".into()),
                 submitted: format_day(r.submitted_at),
-                due: if open { format_day(due) } else { "–".into() },
+                due: open.then(|| format_day(due)),
                 overdue: open && due < now,
                 unread: r.unread > 0,
             }

@@ -57,7 +57,8 @@ pub struct InboxRow {
     pub state: (TagKind, String),
     pub assignee: String,
     pub submitted: String,
-    pub due: String,
+    /// The deadline's day while the case is open.
+    pub due: Option<String>,
     pub overdue: bool,
     pub unread: bool,
 }
@@ -174,7 +175,10 @@ pub fn inbox(ctx: &PageCtx, v: InboxView) -> String {
                                         <td class="kern-table__cell">{mail_address(r.assignee)}</td>
                                         <td class="kern-table__cell">{day(r.submitted)}</td>
                                         <td class="kern-table__cell">
-                                            {day(r.due)}
+                                            {match r.due {
+                                                Some(d) => day(d).into_any(),
+                                                None => "–".into_any(),
+                                            }}
                                             {r.overdue.then(|| view! { " "<Tag kind=TagKind::Danger text=tr("bo.inbox.overdue")/> })}
                                         </td>
                                     </tr>
@@ -208,13 +212,8 @@ fn mail_address(address: String) -> impl IntoView {
     }
 }
 
-/// A day (`YYYY-MM-DD`) as a `<time>` that does not wrap at its hyphens; anything else (the
-/// dash of "no deadline") as it is.
+/// A day (`YYYY-MM-DD`) as a `<time>`, which the inbox keeps from wrapping at its hyphens.
 fn day(text: String) -> impl IntoView {
-    if text.len() == 10 && text.as_bytes()[0].is_ascii_digit() {
-        let datetime = text.clone();
-        view! { <time datetime=datetime>{text}</time> }.into_any()
-    } else {
-        view! { {text} }.into_any()
-    }
+    let datetime = text.clone();
+    view! { <time datetime=datetime>{text}</time> }
 }
