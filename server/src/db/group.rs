@@ -128,7 +128,7 @@ async fn work(writer: AnyPool, mut queue: mpsc::Receiver<Job>, commits: Arc<Atom
         // later write would fall back to a transaction of its own for the rest of the process.
         // The group's batches are answered `WorkerCrashed` as their senders drop, and
         // `writing` closes the connection, which rolls the open transaction back.
-        match AssertUnwindSafe(group(&mut writing.conn, jobs))
+        match AssertUnwindSafe(group(&mut writing.conn, jobs, &commits))
             .catch_unwind()
             .await
         {
@@ -142,10 +142,7 @@ async fn work(writer: AnyPool, mut queue: mpsc::Receiver<Job>, commits: Arc<Atom
                 tracing::error!(%message, "the SQLite writer panicked; that group was not written");
             }
         }
-        if writing.keep {
-            commits.fetch_add(1, Ordering::Relaxed);
-        }
-        // Otherwise `writing` closes the connection; a fresh one costs a millisecond on a path
+        // Unless kept, `writing` closes the connection; a fresh one costs a millisecond on a path
         // this rare.
     }
 }
@@ -171,7 +168,7 @@ impl Drop for Writing {
 }
 
 /// Runs the jobs in one transaction and answers each; true when they were committed.
-async fn group(conn: &mut AnyConnection, jobs: Vec<Job>) -> bool {
+async fn group(conn: &mut AnyConnection, jobs: Vec<Job>, commits: &AtomicU64) -> bool {
     if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
         for job in jobs {
             let _ = job.done.send(Err(copy(&e)));
@@ -207,6 +204,10 @@ async fn group(conn: &mut AnyConnection, jobs: Vec<Job>) -> bool {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     }
     let committed = outcome.is_ok();
+    // Counted before any batch is answered, so that a caller sees its own commit counted.
+    if committed {
+        commits.fetch_add(1, Ordering::Relaxed);
+    }
     for done in written {
         let _ = done.send(outcome.as_ref().map(|_| ()).map_err(copy));
     }
