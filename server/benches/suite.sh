@@ -12,6 +12,7 @@
 # demo citizen, then measures with wrk (Debian), CONNECTIONS connections, DURATION per row:
 # /healthz, start page, catalogue search, a form page, the citizen's postbox, the caseworker's
 # inbox and submissions (each draft submitted once). Peak server memory is VmHWM from /proc.
+# On PostgreSQL a last row measures PostgreSQL alone with pgbench (DURATION in seconds there).
 # Prints Markdown for BENCHMARKS.md.
 #
 # Seeding a million cases takes minutes; the seeded database is kept under SEED_CACHE (an SQLite
@@ -132,6 +133,25 @@ run() {
   awk '/VmRSS/ {r=$2} /VmHWM/ {h=$2} END {printf "| %.1f / %.1f MB |\n", r/1024, h/1024}' "/proc/$pid/status"
 }
 
+# PostgreSQL alone, without the portal: pgbench's single-row primary-key SELECT (prepared, one
+# statement per transaction) at the same connections, over the same kind of connection as the
+# server. Its rate, divided by a page's statements, bounds what that page can reach on this
+# machine when PostgreSQL shares the CPU with the server and the load generator.
+pg_alone() {
+  grep -Eq "${ROWS:-.}" <<<"pgbench" || return 0
+  local db=amtsweg_bench_pgbench out
+  if [ -z "$(psql "$PG/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
+    psql "$PG/postgres" -qc "CREATE DATABASE $db" >/dev/null
+    pgbench -q -i -s 10 "$PG/$db${PG_PARAMS:-}" >/dev/null 2>&1
+  fi
+  out=$(pgbench -n -S -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" "$PG/$db${PG_PARAMS:-}" 2>&1)
+  awk '
+    /^tps = / {tps=$3}
+    /^latency average = / {avg=$4 " " $5}
+    /^number of failed transactions: / {failed=$5}
+    END {printf "| PostgreSQL alone: pgbench -S, one SELECT per request | %s | %s (average) | | %s | |\n", tps, avg, (failed=="" ? "0" : failed)}' <<<"$out"
+}
+
 # Prepares data for backend $1 (seeded cases from the cache, or seeded now and cached).
 prepare() {
   local backend=$1
@@ -204,6 +224,7 @@ for backend in $BACKENDS; do
   written_before=$(awk '/^write_bytes/ {print $2}' "/proc/$pid/io")
   CSRF=$(urlencode "$token") WRK_THREADS=$THREADS \
     run "submit (each draft once)" "$base/" -s server/benches/submit.lua -H "Cookie: $(cookies "$citizen")"
+  [ "$backend" = postgres ] && pg_alone
   sql="SELECT COUNT(*) FROM cases WHERE draft_id LIKE 'seed-draft-%'"
   if [ "$backend" = sqlite ]; then
     cases=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$AMTSWEG_DATA_DIR/amtsweg.db" "$sql")

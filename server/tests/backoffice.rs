@@ -557,7 +557,19 @@ db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
     amtsweg_server::demo::load(&app.state.db, "http://localhost")
         .await
         .unwrap();
-    let n = amtsweg_server::seed::cases(&app.state.db, "p-stuttgart-parken", 160, None)
+    let cw = staff(
+        &app,
+        "cw@stuttgart.example",
+        Role::Caseworker,
+        &[("p-stuttgart-parken", "caseworker")],
+    )
+    .await;
+    let cw_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind("cw@stuttgart.example")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let n = amtsweg_server::seed::cases(&app.state.db, "p-stuttgart-parken", 160, Some(&cw_id))
         .await
         .unwrap();
     assert_eq!(n, 160);
@@ -576,13 +588,6 @@ db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
         assert!(rows[0] > 0, "row estimates kept");
         assert_eq!(rows[1], 0, "value samples removed");
     }
-    let cw = staff(
-        &app,
-        "cw@stuttgart.example",
-        Role::Caseworker,
-        &[("p-stuttgart-parken", "caseworker")],
-    )
-    .await;
     let inbox = "/verwaltung/postfach/p-stuttgart-parken";
     // Walk every page of "all", oldest first: 160 distinct cases, each once, in date order.
     let mut seen = std::collections::HashSet::new();
@@ -606,6 +611,39 @@ db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
     assert_eq!((seen.len(), pages), (160, 7));
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle")).await;
     assert!(page.contains("99+"), "counts stop at 99+");
+    // Every tab's badge counts the cases of that tab, checked here with conditions of its own.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let mut expected = Vec::new();
+    for condition in [
+        "state = 'received'",
+        "assignee_id = $2 AND state IN ('received', 'in_progress', 'awaiting_citizen')",
+        "state = 'awaiting_citizen'",
+        "((state IN ('received', 'in_progress') AND due_at < $3) OR (state = 'awaiting_citizen' AND reply_due_at < $3))",
+        "1 = 1",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM cases WHERE postbox_id = $1 AND {condition} AND ($2 = $2) AND ($3 = $3)"
+        ))
+        .bind("p-stuttgart-parken")
+        .bind(&cw_id)
+        .bind(now)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+        expected.push(if n >= 100 { "99+".to_string() } else { n.to_string() });
+    }
+    let tabs = &page[page.find("class=\"aw-tabs\"").unwrap()..];
+    let tabs = &tabs[..tabs.find("</ul>").unwrap()];
+    let badges: Vec<String> = tabs
+        .split("<span class=\"kern-label\">")
+        .skip(1)
+        .map(|part| part.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(badges, expected);
+    assert!(
+        expected[1..4].iter().all(|n| n != "0" && n != "99+"),
+        "the seed gives Mine, Waiting and Overdue counts to check: {expected:?}"
+    );
     // A name search lists only matching names, across pages too.
     let expected: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM cases WHERE postbox_id = 'p-stuttgart-parken' AND applicant_name LIKE '%Müller%'",

@@ -6,7 +6,7 @@ use amtsweg_app::pages::backoffice::{self as pages, InboxFilters, InboxRow, Post
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
-use super::access::{member_of_with_members, memberships, MemberRole, Staff};
+use super::access::{inbox_frame, memberships, MemberRole, Staff};
 use super::inbox::{self, Tab, COUNT_CAP};
 use super::state::CaseState;
 use crate::domain::Role;
@@ -140,7 +140,7 @@ pub async fn inbox(
     Query(p): Query<InboxParams>,
 ) -> AppResult<Response> {
     let lang = staff.ctx.lang;
-    let (m, colleagues) = member_of_with_members(&state.db, &staff.user.id, &postbox).await?;
+    let (m, colleagues, counts) = inbox_frame(&state.db, &staff.user.id, &postbox).await?;
     let tab = Tab::parse(&p.tab);
     let mut errors = Vec::new();
     let mut day = |field: &str, raw: &str| -> Option<i64> {
@@ -176,7 +176,6 @@ pub async fn inbox(
         after: after.clone(),
     };
     let page = inbox::page(&state.db, &postbox, &staff.user.id, tab, &q).await?;
-    let counts = inbox::counts(&state.db, &postbox, &staff.user.id).await?;
     let now = now_ms();
     let title_of = |key: &str| {
         services
