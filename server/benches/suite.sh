@@ -12,14 +12,14 @@
 # demo citizen, then measures with wrk (Debian), CONNECTIONS connections, DURATION per row:
 # /healthz, start page, catalogue search, a form page, the citizen's postbox, the caseworker's
 # inbox and submissions (each draft submitted once). Peak server memory is VmHWM from /proc.
-# On PostgreSQL a last row measures PostgreSQL alone with pgbench (DURATION in seconds there).
+# On PostgreSQL a last row measures PostgreSQL alone with pgbench (DURATION in seconds, e.g. 10s).
 # Prints Markdown for BENCHMARKS.md.
 #
 # Seeding a million cases takes minutes; the seeded database is kept under SEED_CACHE (an SQLite
 # copy, a PostgreSQL template database) per case count and migration set, and reused.
 # PostgreSQL: PG (server URL without database, default postgres://postgres@127.0.0.1:5432);
-# PG_PARAMS is appended to the server's DATABASE_URL, e.g. PG_PARAMS='?host=/var/run/postgresql'
-# for the Unix socket instead of TCP.
+# PG_PARAMS is appended to the server's DATABASE_URL (and pgbench's), e.g.
+# PG_PARAMS='?host=/var/run/postgresql' for the Unix socket instead of TCP.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -138,18 +138,26 @@ run() {
 # server. Its rate, divided by a page's statements, bounds what that page can reach on this
 # machine when PostgreSQL shares the CPU with the server and the load generator.
 pg_alone() {
-  grep -Eq "${ROWS:-.}" <<<"pgbench" || return 0
-  local db=amtsweg_bench_pgbench out
+  local name="PostgreSQL alone: pgbench -S, one SELECT per request" db=amtsweg_bench_pgbench out
+  grep -Eq "${ROWS:-.}" <<<"$name pgbench" || return 0
+  command -v pgbench >/dev/null || { echo "| $name | not run: pgbench is not installed | | | | |"; return 0; }
   if [ -z "$(psql "$PG/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
-    psql "$PG/postgres" -qc "CREATE DATABASE $db" >/dev/null
-    pgbench -q -i -s 10 "$PG/$db${PG_PARAMS:-}" >/dev/null 2>&1
+    # Filled under another name first, so that an interrupted fill is not taken for a database.
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS ${db}_tmp" >/dev/null
+    psql "$PG/postgres" -qc "CREATE DATABASE ${db}_tmp" >/dev/null
+    pgbench -q -i -s 10 "$PG/${db}_tmp" >/dev/null
+    psql "$PG/postgres" -qc "ALTER DATABASE ${db}_tmp RENAME TO $db" >/dev/null
   fi
-  out=$(pgbench -n -S -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" "$PG/$db${PG_PARAMS:-}" 2>&1)
-  awk '
+  if ! out=$(pgbench -n -S -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" "$PG/$db${PG_PARAMS:-}" 2>&1); then
+    printf '%s\n' "$out" >&2
+    echo "| $name | failed (its output is above) | | | | |"
+    return 0
+  fi
+  awk -v name="$name" '
     /^tps = / {tps=$3}
     /^latency average = / {avg=$4 " " $5}
     /^number of failed transactions: / {failed=$5}
-    END {printf "| PostgreSQL alone: pgbench -S, one SELECT per request | %s | %s (average) | | %s | |\n", tps, avg, (failed=="" ? "0" : failed)}' <<<"$out"
+    END {printf "| %s | %s | %s (average) | | %s | |\n", name, tps, avg, (failed=="" ? "0" : failed)}' <<<"$out"
 }
 
 # Prepares data for backend $1 (seeded cases from the cache, or seeded now and cached).

@@ -299,31 +299,34 @@ pub async fn page(
     Ok(Page { rows: out, next })
 }
 
-/// Cases in one tab, counted up to `COUNT_CAP`.
-pub async fn count(db: &Db, postbox: &str, user_id: &str, tab: Tab) -> sqlx::Result<i64> {
-    let sql = format!(
+/// The statement counting one tab's cases up to `COUNT_CAP` (parameters: $1 postbox, $2 user,
+/// $3 now).
+fn count_sql(tab: Tab) -> String {
+    format!(
         "SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3) LIMIT {COUNT_CAP}) x",
         tab.condition()
-    );
+    )
+}
+
+/// Cases in one tab, counted up to `COUNT_CAP`.
+pub async fn count(db: &Db, postbox: &str, user_id: &str, tab: Tab) -> sqlx::Result<i64> {
     let rows = db
-        .read(&sql, &[postbox.into(), user_id.into(), now_ms().into()])
+        .read(
+            &count_sql(tab),
+            &[postbox.into(), user_id.into(), now_ms().into()],
+        )
         .await?;
     rows.first().ok_or(sqlx::Error::RowNotFound)?.int(0)
 }
 
-/// Every tab's count, each up to `COUNT_CAP`, as columns of one select list (parameters: $1
-/// postbox, $2 user, $3 now). They do not depend on the rows of the statement they are part of,
-/// so each is computed once: the inbox shows every tab's count on every view, and reading them
-/// with the statement it makes anyway saves a round trip (`access::inbox_frame`).
+/// Every tab's count as columns of one select list (same parameters as `count_sql`). They do
+/// not depend on the rows of the statement they are part of, so each is computed once: the
+/// inbox shows every tab's count on every view, and reading them with the statement it makes
+/// anyway saves one (`access::inbox_frame`).
 pub fn count_columns() -> String {
     Tab::ALL
         .iter()
-        .map(|tab| {
-            format!(
-                "(SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE c.postbox_id = $1 AND {} AND ($2 = $2) AND ($3 = $3) LIMIT {COUNT_CAP}) x)",
-                tab.condition()
-            )
-        })
+        .map(|tab| format!("({})", count_sql(*tab)))
         .collect::<Vec<_>>()
         .join(", ")
 }
