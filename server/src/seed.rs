@@ -4,7 +4,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::backoffice::inbox::name_terms;
+use crate::backoffice::search::name_terms;
 use crate::db::Db;
 use crate::domain::Reference;
 use crate::time::now_ms;

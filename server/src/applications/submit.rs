@@ -192,7 +192,7 @@ pub async fn submit(
         .bind(now + processing_days * 86_400_000)
         .bind(data_key.id.clone());
     if let Some(r) = &responsible {
-        crate::backoffice::inbox::index_name_into(
+        crate::backoffice::search::index_name_into(
             &mut batch,
             &r.postbox_id,
             &case_id,

@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use sqlx::Row;
 
 use super::inbox::{self, Tab};
+use super::search;
 use crate::accounts::auth::User;
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::client_ip::ClientIp;
@@ -166,32 +167,55 @@ pub async fn postbox_members(db: &Db, postbox_id: &str) -> sqlx::Result<Vec<(Str
     .await
 }
 
-static FRAME_SQL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT u.id, u.email, m.role, p.name, a.name, {} FROM memberships m
-         JOIN users u ON u.id = m.user_id
-         JOIN postboxes p ON p.id = m.postbox_id JOIN authorities a ON a.id = p.authority_id
-         WHERE m.postbox_id = $1 ORDER BY u.email",
-        inbox::count_columns()
-    )
+/// What an inbox view shows around its rows.
+pub struct InboxFrame {
+    pub membership: Membership,
+    /// All members of the postbox (id, mail address, by address), for the assignee filter.
+    pub members: Vec<(String, String)>,
+    pub counts: Vec<(Tab, i64)>,
+    /// The indexed words the search's lead word stands for; empty without a name search.
+    pub words: Vec<String>,
+}
+
+/// The frame's statement: without a name search, and with one on SQLite and on PostgreSQL.
+static FRAME_SQL: LazyLock<[String; 3]> = LazyLock::new(|| {
+    let sql = |words: String| {
+        format!(
+            "SELECT u.id, u.email, m.role, p.name, a.name, {}{words} FROM memberships m
+             JOIN users u ON u.id = m.user_id
+             JOIN postboxes p ON p.id = m.postbox_id JOIN authorities a ON a.id = p.authority_id
+             WHERE m.postbox_id = $1 ORDER BY u.email",
+            inbox::count_columns()
+        )
+    };
+    [
+        sql(String::new()),
+        sql(format!(", {}", search::words_column(Backend::Sqlite, 4))),
+        sql(format!(", {}", search::words_column(Backend::Postgres, 4))),
+    ]
 });
 
-/// What an inbox view shows around its rows: the user's membership in the postbox, all members
-/// of it (id, mail address, by address) for the assignee filter, and every tab's count. One
-/// statement: the counts are columns that do not depend on the member row (each computed once),
-/// so a view makes one statement for all three instead of two (on SQLite +14 % inbox views
-/// and +17 % name searches per second, BENCHMARKS.md). 404 if the user is not a member.
+/// The user's membership in the postbox, its members, every tab's count and, for a name search
+/// led by `lead`, the words it stands for, in one statement: the counts and the words are
+/// columns that do not depend on the member row (each computed once), so a view makes one
+/// statement for all of them instead of three (BENCHMARKS.md: +14 % inbox views and +17 % name
+/// searches per second on SQLite for the counts alone). 404 if the user is not a member.
 pub async fn inbox_frame(
     db: &Db,
     user_id: &str,
     postbox_id: &str,
-) -> AppResult<(Membership, Vec<(String, String)>, Vec<(Tab, i64)>)> {
-    let rows = db
-        .read(
-            &FRAME_SQL,
-            &[postbox_id.into(), user_id.into(), now_ms().into()],
-        )
-        .await?;
+    lead: Option<&str>,
+) -> AppResult<InboxFrame> {
+    let mut args = vec![postbox_id.into(), user_id.into(), now_ms().into()];
+    let sql = match lead {
+        None => &FRAME_SQL[0],
+        Some(lead) => {
+            args.push(lead.into());
+            args.push(search::prefix_end(lead).into());
+            &FRAME_SQL[if db.backend == Backend::Sqlite { 1 } else { 2 }]
+        }
+    };
+    let rows = db.read(sql, &args).await?;
     let mut own = None;
     let mut members = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -203,6 +227,10 @@ pub async fn inbox_frame(
                 .enumerate()
                 .map(|(i, tab)| Ok((*tab, r.int(5 + i)?)))
                 .collect::<sqlx::Result<Vec<_>>>()?;
+            let words = match lead {
+                Some(_) => search::split_words(r.opt_text(5 + Tab::ALL.len())?),
+                None => Vec::new(),
+            };
             own = Some((
                 Membership {
                     postbox_id: postbox_id.to_string(),
@@ -211,12 +239,18 @@ pub async fn inbox_frame(
                     role: MemberRole::parse(&role).unwrap_or(MemberRole::Caseworker),
                 },
                 counts,
+                words,
             ));
         }
         members.push((id, r.text(1)?));
     }
-    let (membership, counts) = own.ok_or(AppError::NotFound)?;
-    Ok((membership, members, counts))
+    let (membership, counts, words) = own.ok_or(AppError::NotFound)?;
+    Ok(InboxFrame {
+        membership,
+        members,
+        counts,
+        words,
+    })
 }
 
 /// A case as the back office handles it.

@@ -1,7 +1,7 @@
 //! The caseworker's inbox: tabs, filters, search and keyset pagination that stays fast with a
 //! million cases (every query walks an index in order and stops after one page).
 
-use crate::db::batch::Batch;
+use super::search::{self, name_terms, prefix_end};
 use crate::db::read::Arg;
 use crate::db::Db;
 use crate::time::now_ms;
@@ -95,59 +95,15 @@ pub struct Page {
     pub next: Option<(i64, String)>,
 }
 
-/// Lower-cased words of a name, as stored in `case_search` and matched by prefix.
-pub fn name_terms(name: &str) -> Vec<String> {
-    let mut terms: Vec<String> = name
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase().chars().take(40).collect())
-        .collect();
-    terms.sort();
-    terms.dedup();
-    terms.truncate(8);
-    terms
-}
-
-/// The exclusive upper bound of all strings that start with `prefix` (byte order).
-pub fn prefix_end(prefix: &str) -> String {
-    format!("{prefix}\u{10FFFF}")
-}
-
-/// The distinct indexed words that start with `prefix`, at most `MAX_WORDS`, each found by
-/// one index seek (no scan over all rows of a common name). The seeks are chained in one
-/// recursive statement, so a short prefix costs one round trip, not one per word.
-async fn words_with_prefix(db: &Db, postbox: &str, prefix: &str) -> sqlx::Result<Vec<String>> {
-    let next = "SELECT term FROM case_search WHERE postbox_id = $1 AND term {op} {from} AND term < $3 ORDER BY term LIMIT 1";
-    let sql = format!(
-        "WITH RECURSIVE w (term, n) AS (
-           SELECT ({}), 1
-           UNION ALL
-           SELECT ({}), w.n + 1 FROM w WHERE w.term IS NOT NULL AND w.n < {MAX_WORDS}
-         )
-         SELECT term FROM w WHERE term IS NOT NULL ORDER BY n",
-        next.replace("{op}", ">=").replace("{from}", "$2"),
-        next.replace("{op}", ">").replace("{from}", "w.term"),
-    );
-    db.read(
-        &sql,
-        &[postbox.into(), prefix.into(), prefix_end(prefix).into()],
-    )
-    .await?
-    .iter()
-    .map(|r| r.text(0))
-    .collect()
-}
-
-/// A search word matches names with a word starting with it; this many such words are looked
-/// at (typing "m" alone does not list every name starting with m).
-pub const MAX_WORDS: usize = 12;
-
+/// One page of a tab. `words` are the indexed words that the search's lead word
+/// (`search::lead`) stands for, as `access::inbox_frame` read them.
 pub async fn page(
     db: &Db,
     postbox: &str,
     user_id: &str,
     tab: Tab,
     q: &Query,
+    words: &[String],
 ) -> sqlx::Result<Page> {
     let now = now_ms();
     let reference = crate::domain::Reference::parse(q.search.trim());
@@ -156,21 +112,13 @@ pub async fn page(
     } else {
         name_terms(&q.search)
     };
-    // The longest word is the most selective: it drives the index, the others filter.
-    let lead = terms.iter().max_by_key(|t| t.chars().count()).cloned();
-    let words = match &lead {
-        Some(l) => {
-            let w = words_with_prefix(db, postbox, l).await?;
-            if w.is_empty() {
-                return Ok(Page {
-                    rows: Vec::new(),
-                    next: None,
-                });
-            }
-            w
-        }
-        None => Vec::new(),
-    };
+    let lead = search::lead(&q.search);
+    if lead.is_some() && words.is_empty() {
+        return Ok(Page {
+            rows: Vec::new(),
+            next: None,
+        });
+    }
     let order = if q.newest_first { "DESC" } else { "ASC" };
     let cmp = if q.newest_first { "<" } else { ">" };
     let (from, key_t, key_id) = if words.is_empty() {
@@ -271,7 +219,7 @@ pub async fn page(
             PAGE_SIZE + 1
         )
     };
-    for w in &words {
+    for w in words {
         binds.push(Arg::Text(w.clone()));
     }
     let rows = db.read(&sql, &binds).await?;
@@ -331,69 +279,13 @@ pub fn count_columns() -> String {
         .join(", ")
 }
 
-/// Writes the search words of a case (forwarding moves them along), inside the caller's
-/// transaction, with the state the case has there.
-pub async fn index_name(
-    conn: &mut sqlx::AnyConnection,
-    postbox: &str,
-    case_id: &str,
-    submitted_at: i64,
-    name: &str,
-) -> sqlx::Result<()> {
-    let mut batch = Batch::new();
-    index_name_into(&mut batch, postbox, case_id, submitted_at, name, None);
-    batch.run_in(conn).await
-}
-
-/// `index_name` as part of a batched write. `state` is the case's state when the case is
-/// written in the same batch: a part of a PostgreSQL batch cannot read it from `cases`.
-pub fn index_name_into(
-    batch: &mut Batch,
-    postbox: &str,
-    case_id: &str,
-    submitted_at: i64,
-    name: &str,
-    state: Option<&str>,
-) {
-    for term in name_terms(name) {
-        batch
-            .add(
-                "INSERT INTO case_search (postbox_id, term, submitted_at, case_id, state)
-                 VALUES ($1, $2, $3, $4, COALESCE($5, (SELECT state FROM cases WHERE id = $4)))
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(postbox.to_string())
-            .bind(term)
-            .bind(submitted_at)
-            .bind(case_id.to_string())
-            .bind(state.map(str::to_string));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
-    fn names_become_lower_case_words() {
-        assert_eq!(
-            name_terms("Anna-Lena  MÜLLER"),
-            vec!["anna", "lena", "müller"]
-        );
-        assert!(name_terms("  ").is_empty());
+    fn tabs_are_parsed_from_their_names() {
         assert_eq!(Tab::parse("wartend"), Tab::Waiting);
         assert_eq!(Tab::parse("whatever"), Tab::New);
-    }
-
-    proptest! {
-        #[test]
-        fn every_word_lies_within_its_own_prefix_range(name in "\\PC{0,60}") {
-            for t in name_terms(&name) {
-                prop_assert!(t.as_str() >= t.as_str() && t < prefix_end(&t));
-                let shorter: String = t.chars().take(2).collect();
-                prop_assert!(t.as_str() >= shorter.as_str() && t < prefix_end(&shorter));
-            }
-        }
     }
 }

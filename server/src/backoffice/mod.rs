@@ -10,6 +10,7 @@ pub mod cases;
 pub mod inbox;
 pub mod messages;
 pub mod present;
+pub mod search;
 pub mod state;
 pub mod thread;
 pub mod uploads;

@@ -140,7 +140,15 @@ pub async fn inbox(
     Query(p): Query<InboxParams>,
 ) -> AppResult<Response> {
     let lang = staff.ctx.lang;
-    let (m, colleagues, counts) = inbox_frame(&state.db, &staff.user.id, &postbox).await?;
+    let search: String = p.q.chars().take(100).collect();
+    let frame = inbox_frame(
+        &state.db,
+        &staff.user.id,
+        &postbox,
+        super::search::lead(&search).as_deref(),
+    )
+    .await?;
+    let m = &frame.membership;
     let tab = Tab::parse(&p.tab);
     let mut errors = Vec::new();
     let mut day = |field: &str, raw: &str| -> Option<i64> {
@@ -171,11 +179,11 @@ pub async fn inbox(
         assignee: p.assignee.chars().take(64).collect(),
         from_ms,
         to_ms,
-        search: p.q.chars().take(100).collect(),
+        search,
         newest_first: p.sort == "neueste",
         after: after.clone(),
     };
-    let page = inbox::page(&state.db, &postbox, &staff.user.id, tab, &q).await?;
+    let page = inbox::page(&state.db, &postbox, &staff.user.id, tab, &q, &frame.words).await?;
     let now = now_ms();
     let title_of = |key: &str| {
         services
@@ -215,7 +223,8 @@ pub async fn inbox(
         authority_name: m.authority_name.clone(),
         is_lead: m.role == MemberRole::Lead,
         tab: tab.as_str().to_string(),
-        tabs: counts
+        tabs: frame
+            .counts
             .iter()
             .map(|(t, n)| {
                 (
@@ -240,7 +249,7 @@ pub async fn inbox(
             .iter()
             .map(|s| (s.as_str().to_string(), state_tag(lang, s.as_str()).1))
             .collect(),
-        assignees: colleagues,
+        assignees: frame.members,
         errors,
         rows,
         next_href: page

@@ -14,7 +14,7 @@ use super::{invalid, postbox_options, state_with, Done};
 use crate::applications::routing;
 use crate::backoffice::access::Admin;
 use crate::backoffice::audit::{self, Subject};
-use crate::backoffice::inbox;
+use crate::backoffice::search;
 use crate::domain::{Ags, PostalCode};
 use crate::error::{AppError, AppResult};
 use crate::http::ctx::{private_html, see_other};
@@ -187,7 +187,7 @@ pub async fn route(
     if changed.rows_affected() == 0 {
         return Ok(see_other(already));
     }
-    inbox::index_name(
+    search::index_name(
         &mut tx,
         &f.postbox,
         &c.id,
