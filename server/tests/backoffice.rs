@@ -673,11 +673,53 @@ db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
         rows,
         "every row matches"
     );
-    // Two words narrow it down; a prefix finds the whole word; nonsense finds nothing.
-    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=anna+m%C3%BCl")).await;
-    for part in page.split("<td class=\"kern-table__cell\">Anna ").skip(1) {
-        assert!(part.starts_with("Müller"));
-    }
+    // A prefix stands for every indexed word it begins (Schmid, Schmidt, Schmitt, Schmitz).
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cases WHERE postbox_id = 'p-stuttgart-parken' AND applicant_name LIKE '% Schm%'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=schm")).await;
+    let rows = page.matches("href=\"/verwaltung/vorgaenge/").count() as i64;
+    assert!(expected > 0);
+    assert_eq!(rows, expected.min(25));
+    let families: std::collections::HashSet<&str> = page
+        .split("<td class=\"kern-table__cell\">")
+        .skip(1)
+        .filter_map(|cell| cell.split('<').next()?.split(' ').nth(1))
+        .filter(|family| family.starts_with("Schm"))
+        .collect();
+    assert_eq!(
+        rows as usize,
+        page.matches(" Schm").count(),
+        "every row matches"
+    );
+    assert!(families.len() > 1, "several words found: {families:?}");
+    // Two words narrow it down (a seeded name's given name and the start of its family name);
+    // a prefix finds the whole word; nonsense finds nothing.
+    let name: String = sqlx::query_scalar(
+        "SELECT applicant_name FROM cases WHERE postbox_id = 'p-stuttgart-parken' ORDER BY applicant_name LIMIT 1",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let (given, family) = name.split_once(' ').unwrap();
+    let start = format!("{given} {}", family.chars().take(3).collect::<String>());
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cases WHERE postbox_id = 'p-stuttgart-parken' AND applicant_name LIKE $1",
+    )
+    .bind(format!("{start}%"))
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let query = start.to_lowercase().replace(' ', "+");
+    let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q={query}")).await;
+    let rows = page.matches("href=\"/verwaltung/vorgaenge/").count() as i64;
+    assert!(expected > 0);
+    assert_eq!(rows, expected.min(25), "{start}");
+    assert_eq!(page.matches(&format!(">{start}")).count() as i64, rows);
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=zzzz")).await;
     assert!(page.contains("Keine Vorgänge"));
+    assert!(page.contains("99+"), "the tabs keep their counts");
 });

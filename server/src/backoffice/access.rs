@@ -177,7 +177,8 @@ pub struct InboxFrame {
     pub words: Vec<String>,
 }
 
-/// The frame's statement: without a name search, and with one on SQLite and on PostgreSQL.
+/// The frame's statement: without a name search (a view without one does not pay for the
+/// words' subquery), and with one on SQLite and on PostgreSQL, whose string aggregates differ.
 static FRAME_SQL: LazyLock<[String; 3]> = LazyLock::new(|| {
     let sql = |words: String| {
         format!(

@@ -113,6 +113,8 @@ pub async fn page(
         name_terms(&q.search)
     };
     let lead = search::lead(&q.search);
+    // Words only ever stand for a lead word: without one, the page is not a name search.
+    let words = if lead.is_some() { words } else { &[] };
     if lead.is_some() && words.is_empty() {
         return Ok(Page {
             rows: Vec::new(),
