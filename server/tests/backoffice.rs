@@ -553,6 +553,22 @@ db_test!(nobody_reaches_what_is_not_theirs, |app| {
     }
 });
 
+/// Cases in the Stuttgart parking postbox whose applicant's name is `LIKE` the pattern.
+async fn names_like(app: &TestApp, pattern: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cases WHERE postbox_id = 'p-stuttgart-parken' AND applicant_name LIKE $1",
+    )
+    .bind(pattern)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap()
+}
+
+/// The cases an inbox page lists.
+fn listed(page: &str) -> i64 {
+    page.matches("href=\"/verwaltung/vorgaenge/").count() as i64
+}
+
 db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
     amtsweg_server::demo::load(&app.state.db, "http://localhost")
         .await
@@ -659,14 +675,9 @@ db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
         "the seed gives every tab its own count: {expected:?}"
     );
     // A name search lists only matching names, across pages too.
-    let expected: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM cases WHERE postbox_id = 'p-stuttgart-parken' AND applicant_name LIKE '%Müller%'",
-    )
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
+    let expected = names_like(&app, "%Müller%").await;
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=M%C3%BCller")).await;
-    let rows = page.matches("href=\"/verwaltung/vorgaenge/").count() as i64;
+    let rows = listed(&page);
     assert_eq!(rows, expected.min(25));
     assert_eq!(
         page.matches(" Müller</td>").count() as i64,
@@ -674,14 +685,9 @@ db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
         "every row matches"
     );
     // A prefix stands for every indexed word it begins (Schmid, Schmidt, Schmitt, Schmitz).
-    let expected: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM cases WHERE postbox_id = 'p-stuttgart-parken' AND applicant_name LIKE '% Schm%'",
-    )
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
+    let expected = names_like(&app, "% Schm%").await;
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q=schm")).await;
-    let rows = page.matches("href=\"/verwaltung/vorgaenge/").count() as i64;
+    let rows = listed(&page);
     assert!(expected > 0);
     assert_eq!(rows, expected.min(25));
     let families: std::collections::HashSet<&str> = page
@@ -706,16 +712,10 @@ db_test!(the_inbox_pages_through_many_cases_and_finds_names, |app| {
     .unwrap();
     let (given, family) = name.split_once(' ').unwrap();
     let start = format!("{given} {}", family.chars().take(3).collect::<String>());
-    let expected: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM cases WHERE postbox_id = 'p-stuttgart-parken' AND applicant_name LIKE $1",
-    )
-    .bind(format!("{start}%"))
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
+    let expected = names_like(&app, &format!("{start}%")).await;
     let query = start.to_lowercase().replace(' ', "+");
     let (_, page) = text(&app, &cw, &format!("{inbox}?tab=alle&q={query}")).await;
-    let rows = page.matches("href=\"/verwaltung/vorgaenge/").count() as i64;
+    let rows = listed(&page);
     assert!(expected > 0);
     assert_eq!(rows, expected.min(25), "{start}");
     assert_eq!(page.matches(&format!(">{start}")).count() as i64, rows);

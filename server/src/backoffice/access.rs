@@ -12,7 +12,7 @@ use sqlx::Row;
 use super::inbox::{self, Tab};
 use super::search;
 use crate::accounts::auth::User;
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::client_ip::ClientIp;
@@ -177,9 +177,9 @@ pub struct InboxFrame {
     pub words: Vec<String>,
 }
 
-/// The frame's statement: without a name search (a view without one does not pay for the
-/// words' subquery), and with one on SQLite and on PostgreSQL, whose string aggregates differ.
-static FRAME_SQL: LazyLock<[String; 3]> = LazyLock::new(|| {
+/// The frame's statement without a name search (a view without one does not pay for the words'
+/// subquery) and with one.
+static FRAME_SQL: LazyLock<[String; 2]> = LazyLock::new(|| {
     let sql = |words: String| {
         format!(
             "SELECT u.id, u.email, m.role, p.name, a.name, {}{words} FROM memberships m
@@ -191,8 +191,7 @@ static FRAME_SQL: LazyLock<[String; 3]> = LazyLock::new(|| {
     };
     [
         sql(String::new()),
-        sql(format!(", {}", search::words_column(Backend::Sqlite, 4))),
-        sql(format!(", {}", search::words_column(Backend::Postgres, 4))),
+        sql(format!(", {}", search::words_column(4))),
     ]
 });
 
@@ -213,7 +212,7 @@ pub async fn inbox_frame(
         Some(lead) => {
             args.push(lead.into());
             args.push(search::prefix_end(lead).into());
-            &FRAME_SQL[if db.backend == Backend::Sqlite { 1 } else { 2 }]
+            &FRAME_SQL[1]
         }
     };
     let rows = db.read(sql, &args).await?;

@@ -1,7 +1,7 @@
 //! The caseworker's inbox: tabs, filters, search and keyset pagination that stays fast with a
 //! million cases (every query walks an index in order and stops after one page).
 
-use super::search::{self, name_terms, prefix_end};
+use super::search::{self, prefix_end};
 use crate::db::read::Arg;
 use crate::db::Db;
 use crate::time::now_ms;
@@ -107,12 +107,8 @@ pub async fn page(
 ) -> sqlx::Result<Page> {
     let now = now_ms();
     let reference = crate::domain::Reference::parse(q.search.trim());
-    let terms = if reference.is_some() {
-        Vec::new()
-    } else {
-        name_terms(&q.search)
-    };
-    let lead = search::lead(&q.search);
+    let terms = search::terms(&q.search);
+    let lead = search::lead(&terms);
     // Words only ever stand for a lead word: without one, the page is not a name search.
     let words = if lead.is_some() { words } else { &[] };
     if lead.is_some() && words.is_empty() {
@@ -140,7 +136,7 @@ pub async fn page(
         sql.push_str(&clause.replace('?', &format!("${n}")));
         binds.push(b);
     };
-    for t in terms.iter().filter(|t| Some(*t) != lead.as_ref()) {
+    for t in terms.iter().filter(|t| Some(t.as_str()) != lead) {
         push(
             &mut filter,
             " AND EXISTS (SELECT 1 FROM case_search s2 WHERE s2.case_id = c.id AND s2.term >= ?",

@@ -3,7 +3,6 @@
 //! typed prefix stands for.
 
 use crate::db::batch::Batch;
-use crate::db::Backend;
 use crate::domain::Reference;
 
 /// Lower-cased words of a name, as stored in `case_search` and matched by prefix.
@@ -28,39 +27,41 @@ pub fn prefix_end(prefix: &str) -> String {
 /// at (typing "m" alone does not list every name starting with m).
 pub const MAX_WORDS: usize = 12;
 
-/// The word of a search that drives the index: the longest, as the most selective (the others
-/// filter; of equally long words the last in byte order). `None` for an empty search and for a
-/// reference number, which is looked up as such.
-pub fn lead(search: &str) -> Option<String> {
+/// The name words of a search; none for a reference number, which is looked up as such.
+pub fn terms(search: &str) -> Vec<String> {
     if Reference::parse(search.trim()).is_some() {
-        return None;
+        return Vec::new();
     }
     name_terms(search)
-        .into_iter()
+}
+
+/// The word of a search (its `terms`) that drives the index: the longest, as the most selective
+/// (the others filter; of equally long words the last in byte order).
+pub fn lead(terms: &[String]) -> Option<&str> {
+    terms
+        .iter()
         .max_by_key(|t| t.chars().count())
+        .map(String::as_str)
 }
 
 /// A scalar subquery: the distinct indexed words in postbox `$1` that start with the prefix in
 /// `$p` (its `prefix_end` in `$p+1`), at most `MAX_WORDS`, separated by spaces (words have none:
 /// `name_terms` splits at every other character), NULL if there are none. Each word is found
 /// by one index seek (no scan over all rows of a common name), the seeks chained in one
-/// recursive statement; as a column it costs the inbox no statement of its own.
-pub fn words_column(backend: Backend, p: usize) -> String {
+/// recursive statement; as a column it costs the inbox no statement of its own. `string_agg`
+/// is PostgreSQL's and, since 3.44, SQLite's too.
+pub fn words_column(p: usize) -> String {
     let next = format!(
         "SELECT term FROM case_search WHERE postbox_id = $1 AND term {{op}} {{from}} AND term < ${} ORDER BY term LIMIT 1",
         p + 1
     );
-    let joined = match backend {
-        Backend::Sqlite => "group_concat(term, ' ' ORDER BY n)",
-        Backend::Postgres => "string_agg(term, ' ' ORDER BY n)",
-    };
     format!(
         "(WITH RECURSIVE w (term, n) AS (
            SELECT ({}), 1
            UNION ALL
            SELECT ({}), w.n + 1 FROM w WHERE w.term IS NOT NULL AND w.n < {MAX_WORDS}
          )
-         SELECT {joined} FROM w WHERE term IS NOT NULL)",
+         SELECT string_agg(term, ' ' ORDER BY n) FROM w WHERE term IS NOT NULL)",
         next.replace("{op}", ">=")
             .replace("{from}", &format!("${p}")),
         next.replace("{op}", ">").replace("{from}", "w.term"),
@@ -135,10 +136,10 @@ mod tests {
 
     #[test]
     fn the_longest_word_leads_and_a_reference_is_no_name() {
-        assert_eq!(lead("anna müll").as_deref(), Some("müll"));
-        assert_eq!(lead("  "), None);
+        assert_eq!(lead(&terms("anna müll")), Some("müll"));
+        assert_eq!(lead(&terms("  ")), None);
         let reference = Reference::from_number(1_000_000_001).to_string();
-        assert_eq!(lead(&reference), None);
+        assert_eq!(lead(&terms(&reference)), None);
         assert_eq!(
             split_words(Some("meier meyer".into())),
             vec!["meier", "meyer"]

@@ -141,11 +141,12 @@ pub async fn inbox(
 ) -> AppResult<Response> {
     let lang = staff.ctx.lang;
     let search: String = p.q.chars().take(100).collect();
+    let terms = super::search::terms(&search);
     let frame = inbox_frame(
         &state.db,
         &staff.user.id,
         &postbox,
-        super::search::lead(&search).as_deref(),
+        super::search::lead(&terms),
     )
     .await?;
     let m = &frame.membership;
