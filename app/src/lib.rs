@@ -64,9 +64,10 @@ impl FormState {
     }
 }
 
-/// The language of the page being rendered (from the context `render` provides).
+/// The language of the page being rendered (from the context `render` provides). A context of
+/// its own: `tr` runs dozens of times per page, and reading `PageCtx` clones all its strings.
 pub fn lang() -> Lang {
-    use_context::<PageCtx>().map(|c| c.lang).unwrap_or_default()
+    use_context::<Lang>().unwrap_or_default()
 }
 
 /// Numbers element ids within one page (alerts, tables), so that output is deterministic.
@@ -94,9 +95,20 @@ where
     let owner = Owner::new();
     let html = owner.with(|| {
         provide_context(ctx.clone());
+        provide_context(ctx.lang);
         provide_context(IdCounter::default());
         let content = body();
-        layout::document(ctx, title, content).to_html()
+        // tachys sizes its buffer from the view's estimate, which is near zero for pages made of
+        // lists and type-erased parts; growing from there copied the page several times.
+        let mut buf = String::with_capacity(64 * 1024);
+        layout::document(ctx, title, content).to_html_with_buf(
+            &mut buf,
+            &mut leptos::tachys::view::Position::FirstChild,
+            true,
+            false,
+            vec![],
+        );
+        buf
     });
     document_without_markers(&html)
 }

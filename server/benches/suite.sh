@@ -114,12 +114,17 @@ wait_up() {
   exit 1
 }
 
+# User plus system CPU time of the server process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+
 # One table row: wrk against $1 with optional extra wrk arguments.
 run() {
   local name=$1 url=$2
   shift 2
   # ROWS (an extended regular expression) measures only the rows whose names match it.
   grep -Eq "${ROWS:-.}" <<<"$name" || return 0
+  local cpu_before
+  cpu_before=$(cpu_ticks)
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H 'Accept-Encoding: br, gzip' "$@" "$url" |
     awk -v name="$name" '
       /Requests\/sec/ {rps=$2}
@@ -128,7 +133,11 @@ run() {
       /^ +[0-9]+ requests in/ {total=$1}
       /Non-2xx/ {err=$NF}
       /Socket errors/ {sub(/^ +Socket errors: /, ""); serr=$0}
-      END {printf "| %s | %s | %s | %s | %s ", name, rps, p50, p99, (err=="" ? "0" : err) (serr=="" ? "" : " (" serr ")")}'
+      END {printf "| %s | %s | %s | %s | %s ", name, rps, p50, p99, (err=="" ? "0" : err) (serr=="" ? "" : " (" serr ")"); print total > "/dev/stderr"}' 2>"$work/total"
+  # The server's own CPU time per request: steadier than requests per second on a machine whose
+  # two cores the load generator (and PostgreSQL) share, so small changes show in it.
+  awk -v ticks=$(( $(cpu_ticks) - cpu_before )) -v hz="$(getconf CLK_TCK)" \
+    '{printf "| %.0f µs ", ($1 > 0 ? ticks / hz * 1e6 / $1 : 0)}' "$work/total"
   # Which row drives the server's memory: its resident set and high-water mark after the row.
   awk '/VmRSS/ {r=$2} /VmHWM/ {h=$2} END {printf "| %.1f / %.1f MB |\n", r/1024, h/1024}' "/proc/$pid/status"
 }
@@ -140,7 +149,7 @@ run() {
 pg_alone() {
   local name="PostgreSQL alone: pgbench -S, one SELECT per request" db=amtsweg_bench_pgbench out
   grep -Eq "${ROWS:-.}" <<<"$name pgbench" || return 0
-  command -v pgbench >/dev/null || { echo "| $name | not run: pgbench is not installed | | | | |"; return 0; }
+  command -v pgbench >/dev/null || { echo "| $name | not run: pgbench is not installed | | | | | |"; return 0; }
   if [ -z "$(psql "$PG/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
     # Filled under another name first, so that an interrupted fill is not taken for a database.
     psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS ${db}_tmp" >/dev/null
@@ -150,14 +159,14 @@ pg_alone() {
   fi
   if ! out=$(pgbench -n -S -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "${DURATION%s}" "$PG/$db${PG_PARAMS:-}" 2>&1); then
     printf '%s\n' "$out" >&2
-    echo "| $name | failed (its output is above) | | | | |"
+    echo "| $name | failed (its output is above) | | | | | |"
     return 0
   fi
   awk -v name="$name" '
     /^tps = / {tps=$3}
     /^latency average = / {avg=$4 " " $5}
     /^number of failed transactions: / {failed=$5}
-    END {printf "| %s | %s | %s (average) | | %s | |\n", name, tps, avg, (failed=="" ? "0" : failed)}' <<<"$out"
+    END {printf "| %s | %s | %s (average) | | %s | | |\n", name, tps, avg, (failed=="" ? "0" : failed)}' <<<"$out"
 }
 
 # Prepares data for backend $1 (seeded cases from the cache, or seeded now and cached).
@@ -218,8 +227,8 @@ for backend in $BACKENDS; do
   echo
   echo "### $backend"
   echo
-  echo "| request | requests/s | p50 | p99 | errors (non-2xx/3xx, socket) | server RSS / peak after the row |"
-  echo "|---|---|---|---|---|---|"
+  echo "| request | requests/s | p50 | p99 | errors (non-2xx/3xx, socket) | server CPU per request | server RSS / peak after the row |"
+  echo "|---|---|---|---|---|---|---|"
   run "/healthz (reference)" "$base/healthz"
   run "start page" "$base/"
   run "catalogue search \"parken\"" "$base/leistungen?q=parken"

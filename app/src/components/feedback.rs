@@ -1,3 +1,4 @@
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::tr;
@@ -75,10 +76,11 @@ pub fn Alert(
     // A named <section> is a region landmark; a message that appears after an action is a
     // live status instead.
     if announce {
-        view! { <div class=class role="status" aria-labelledby=labelled_by>{inner}</div> }
-            .into_any()
+        Either::Left(
+            view! { <div class=class role="status" aria-labelledby=labelled_by>{inner}</div> },
+        )
     } else {
-        view! { <section class=class aria-labelledby=labelled_by>{inner}</section> }.into_any()
+        Either::Right(view! { <section class=class aria-labelledby=labelled_by>{inner}</section> })
     }
 }
 

@@ -1,3 +1,4 @@
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::{Tag, TagKind};
@@ -26,9 +27,9 @@ pub struct MessageView {
 #[component]
 pub fn Thread(messages: Vec<MessageView>, #[prop(into)] empty: String) -> impl IntoView {
     if messages.is_empty() {
-        return view! { <p>{empty}</p> }.into_any();
+        return Either::Left(view! { <p>{empty}</p> });
     }
-    view! {
+    Either::Right(view! {
         <ol class="aw-thread">
             {messages.into_iter().map(|m| {
                 let class = if m.from_citizen { "aw-thread__item aw-thread__item--citizen" } else { "aw-thread__item" };
@@ -56,8 +57,7 @@ pub fn Thread(messages: Vec<MessageView>, #[prop(into)] empty: String) -> impl I
                 }
             }).collect_view()}
         </ol>
-    }
-    .into_any()
+    })
 }
 
 /// A list of (when, what) lines: the timeline of a case.

@@ -1,3 +1,4 @@
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::{render_page, tr, PageCtx};
@@ -26,9 +27,9 @@ pub fn render(ctx: &PageCtx, services: &[ServiceCard]) -> String {
                 <h2 id="services-heading">{tr("home.services")}</h2>
                 <p><a class="kern-link" href="/leistungen">{tr("home.all_services")}</a></p>
                 {if cards.is_empty() {
-                    view! { <p>{tr("home.no_services")}</p> }.into_any()
+                    Either::Left(view! { <p>{tr("home.no_services")}</p> })
                 } else {
-                    view! {
+                    Either::Right(view! {
                         <ul class="aw-card-list">
                             {cards.into_iter().map(|(key, title, summary)| view! {
                                 <li class="kern-card kern-card--interactive aw-card" data-service-key=key.clone()>
@@ -41,7 +42,7 @@ pub fn render(ctx: &PageCtx, services: &[ServiceCard]) -> String {
                                 </li>
                             }).collect_view()}
                         </ul>
-                    }.into_any()
+                    })
                 }}
             </section>
             <section aria-labelledby="how-heading">

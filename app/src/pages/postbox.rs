@@ -1,6 +1,7 @@
 //! The citizen's postbox: one thread per application, and the application page with its
 //! state, timeline, responsible authority, messages and the answer to a request.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::components::*;
@@ -23,9 +24,9 @@ pub fn list(ctx: &PageCtx, rows: Vec<ThreadRow>) -> String {
             <h1>{tr("pb.list.title")}</h1>
             <p>{tr("pb.list.intro")}</p>
             {if rows.is_empty() {
-                view! { <p>{tr("pb.list.empty")}</p> }.into_any()
+                Either::Left(view! { <p>{tr("pb.list.empty")}</p> })
             } else {
-                view! {
+                Either::Right(view! {
                     <ul class="kern-list aw-stack">
                         {rows.into_iter().map(|r| {
                             let unread = (r.unread > 0).then(|| {
@@ -42,7 +43,7 @@ pub fn list(ctx: &PageCtx, rows: Vec<ThreadRow>) -> String {
                             }
                         }).collect_view()}
                     </ul>
-                }.into_any()
+                })
             }}
         }
     })
@@ -110,13 +111,13 @@ pub fn application(ctx: &PageCtx, v: ApplicationView) -> String {
             <Timeline items=v.timeline/>
             <h2>{tr("pb.app.authority")}</h2>
             {match v.authority {
-                Some((name, lines)) => view! {
+                Some((name, lines)) => Either::Left(view! {
                     <address class="aw-address">
                         <strong>{name}</strong>
                         {lines.into_iter().map(|l| view! { <br/>{l} }).collect_view()}
                     </address>
-                }.into_any(),
-                None => view! { <p>{tr("pb.app.no_authority")}</p> }.into_any(),
+                }),
+                None => Either::Right(view! { <p>{tr("pb.app.no_authority")}</p> }),
             }}
         }
     })

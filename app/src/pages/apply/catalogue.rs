@@ -1,3 +1,4 @@
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::components::*;
@@ -36,9 +37,9 @@ pub fn catalogue(ctx: &PageCtx, v: CatalogueView) -> String {
                 </form>
                 <h2 aria-live="polite">{count}</h2>
                 {if v.results.is_empty() {
-                    view! { <p>{tr("apply.catalogue.none")}</p> }.into_any()
+                    Either::Left(view! { <p>{tr("apply.catalogue.none")}</p> })
                 } else {
-                    view! { <ul class="aw-card-list">{v.results.into_iter().map(card).collect_view()}</ul> }.into_any()
+                    Either::Right(view! { <ul class="aw-card-list">{v.results.into_iter().map(card).collect_view()}</ul> })
                 }}
             }
         },

@@ -1,3 +1,4 @@
+use leptos::either::{Either, EitherOf3, EitherOf8};
 use leptos::prelude::*;
 
 use crate::components::*;
@@ -80,7 +81,9 @@ pub struct FormPageView {
     pub errors: Vec<FieldError>,
 }
 
-fn field(f: FieldView) -> AnyView {
+/// An `EitherOf…` rather than `AnyView`: erasing the type copies every field's markup into
+/// owned form first, which was a measurable share of rendering (BENCHMARKS.md).
+fn field(f: FieldView) -> impl IntoView {
     let FieldView {
         name,
         kind,
@@ -96,26 +99,37 @@ fn field(f: FieldView) -> AnyView {
         files,
     } = f;
     match kind {
-        FieldKind::File => file_field(name, label, hint, error, files.unwrap_or_default()),
-        FieldKind::Textarea => view! {
+        FieldKind::File => EitherOf8::A(file_field(
+            name,
+            label,
+            hint,
+            error,
+            files.unwrap_or_default(),
+        )),
+        FieldKind::Textarea => EitherOf8::B(view! {
             <TextArea name=name label=label value=value hint=hint.unwrap_or_default() error=error required=required max_length=max_length.unwrap_or(2000)/>
-        }.into_any(),
-        FieldKind::Date => view! {
+        }),
+        FieldKind::Date => EitherOf8::C(view! {
             <DateInput name=name legend=label value=date hint=hint.unwrap_or_else(|| tr("form.date_hint").to_string()) error=error/>
-        }.into_any(),
-        FieldKind::Select => view! {
+        }),
+        FieldKind::Select => EitherOf8::D(view! {
             <Select name=name label=label options=options selected=value hint=hint.unwrap_or_default() error=error required=required/>
-        }.into_any(),
-        FieldKind::Radio => view! {
+        }),
+        FieldKind::Radio => EitherOf8::E(view! {
             <Radios name=name legend=label options=options selected=value hint=hint.unwrap_or_default() error=error/>
-        }.into_any(),
+        }),
         FieldKind::YesNo => {
-            let yes_no = vec![("yes".to_string(), tr("form.yes").to_string()), ("no".to_string(), tr("form.no").to_string())];
-            view! { <Radios name=name legend=label options=yes_no selected=value hint=hint.unwrap_or_default() error=error inline=true/> }.into_any()
+            let yes_no = vec![
+                ("yes".to_string(), tr("form.yes").to_string()),
+                ("no".to_string(), tr("form.no").to_string()),
+            ];
+            EitherOf8::F(
+                view! { <Radios name=name legend=label options=yes_no selected=value hint=hint.unwrap_or_default() error=error inline=true/> },
+            )
         }
-        FieldKind::Checkboxes => view! {
+        FieldKind::Checkboxes => EitherOf8::G(view! {
             <Checkboxes name=name legend=label options=options checked=values hint=hint.unwrap_or_default() error=error/>
-        }.into_any(),
+        }),
         _ => {
             let (input_type, inputmode, width) = match kind {
                 FieldKind::Email => ("email", None, None),
@@ -137,11 +151,17 @@ fn field(f: FieldView) -> AnyView {
                 _ => None,
             };
             let hint = hint.unwrap_or_default();
-            match (inputmode, width) {
-                (Some(m), Some(w)) => view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type inputmode=m width=w max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> }.into_any(),
-                (None, Some(w)) => view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type width=w max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> }.into_any(),
-                _ => view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> }.into_any(),
-            }
+            EitherOf8::H(match (inputmode, width) {
+                (Some(m), Some(w)) => EitherOf3::A(
+                    view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type inputmode=m width=w max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> },
+                ),
+                (None, Some(w)) => EitherOf3::B(
+                    view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type width=w max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> },
+                ),
+                _ => EitherOf3::C(
+                    view! { <TextInput name=name label=label value=value hint=hint error=error required=required input_type=input_type max_length=max_length.unwrap_or(200) autocomplete=autocomplete.unwrap_or("off")/> },
+                ),
+            })
         }
     }
 }
@@ -154,7 +174,7 @@ fn file_field(
     hint: Option<String>,
     error: Option<String>,
     f: FilesView,
-) -> AnyView {
+) -> impl IntoView {
     let csrf = leptos::prelude::use_context::<crate::PageCtx>()
         .and_then(|c| c.csrf)
         .unwrap_or_default();
@@ -194,9 +214,9 @@ fn file_field(
                 </p>
             })}
             {if f.attached.is_empty() {
-                view! { <p class="aw-muted">{tr("apply.files.none")}</p> }.into_any()
+                Either::Left(view! { <p class="aw-muted">{tr("apply.files.none")}</p> })
             } else {
-                view! {
+                Either::Right(view! {
                     <ul class="kern-list">
                         {f.attached.into_iter().map(|(id, label)| view! {
                             <li>
@@ -208,7 +228,7 @@ fn file_field(
                             </li>
                         }).collect_view()}
                     </ul>
-                }.into_any()
+                })
             }}
             <form method="post" enctype="multipart/form-data" action=upload>
                 <div class="kern-form-input">
@@ -222,7 +242,6 @@ fn file_field(
             {library}
         </section>
     }
-    .into_any()
 }
 
 pub fn form_page(ctx: &PageCtx, v: FormPageView) -> String {

@@ -1,3 +1,4 @@
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::components::*;
@@ -145,9 +146,9 @@ pub fn inbox(ctx: &PageCtx, v: InboxView) -> String {
                 <Button kind=ButtonKind::Secondary label=tr("bo.inbox.apply")/>
             </form>
             {if v.rows.is_empty() {
-                view! { <p>{tr("bo.inbox.empty")}</p> }.into_any()
+                Either::Left(view! { <p>{tr("bo.inbox.empty")}</p> })
             } else {
-                view! {
+                Either::Right(view! {
                     <section class="aw-table-wrap" tabindex="0" aria-labelledby="inbox-caption">
                         <table class="kern-table kern-table--small aw-inbox">
                             <caption class="kern-title kern-title--small" id="inbox-caption">{tr("bo.inbox.caption")}</caption>
@@ -176,8 +177,8 @@ pub fn inbox(ctx: &PageCtx, v: InboxView) -> String {
                                         <td class="kern-table__cell">{day(r.submitted)}</td>
                                         <td class="kern-table__cell">
                                             {match r.due {
-                                                Some(d) => day(d).into_any(),
-                                                None => "–".into_any(),
+                                                Some(d) => Either::Left(day(d)),
+                                                None => Either::Right("–"),
                                             }}
                                             {r.overdue.then(|| view! { " "<Tag kind=TagKind::Danger text=tr("bo.inbox.overdue")/> })}
                                         </td>
@@ -186,7 +187,7 @@ pub fn inbox(ctx: &PageCtx, v: InboxView) -> String {
                             </tbody>
                         </table>
                     </section>
-                }.into_any()
+                })
             }}
             {(v.first_href.is_some() || v.next_href.is_some()).then(|| view! {
                 <nav aria-label=tr("bo.inbox.pages")>
@@ -206,9 +207,9 @@ fn mail_address(address: String) -> impl IntoView {
     match address.split_once('@') {
         Some((local, domain)) => {
             let (local, domain) = (local.to_string(), format!("@{domain}"));
-            view! { {local}<wbr/>{domain} }.into_any()
+            Either::Left(view! { {local}<wbr/>{domain} })
         }
-        None => view! { {address} }.into_any(),
+        None => Either::Right(address),
     }
 }
 
