@@ -98,8 +98,8 @@ where
         provide_context(ctx.lang);
         provide_context(IdCounter::default());
         let content = body();
-        // tachys sizes its buffer from the view's estimate, which is near zero for pages made of
-        // lists and type-erased parts; growing from there copied the page several times.
+        // tachys sizes its buffer from the view's own estimate, and every `view!` result is a
+        // leptos `View`, which reports none; growing from there copied the page several times.
         let mut buf = String::with_capacity(64 * 1024);
         layout::document(ctx, title, content).to_html_with_buf(
             &mut buf,

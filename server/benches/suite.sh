@@ -115,7 +115,8 @@ wait_up() {
 }
 
 # User plus system CPU time of the server process so far, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+# (Fields after the command name, which is in parentheses and may contain spaces.)
+cpu_ticks() { sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'; }
 
 # One table row: wrk against $1 with optional extra wrk arguments.
 run() {
@@ -137,7 +138,7 @@ run() {
   # The server's own CPU time per request: steadier than requests per second on a machine whose
   # two cores the load generator (and PostgreSQL) share, so small changes show in it.
   awk -v ticks=$(( $(cpu_ticks) - cpu_before )) -v hz="$(getconf CLK_TCK)" \
-    '{printf "| %.0f µs ", ($1 > 0 ? ticks / hz * 1e6 / $1 : 0)}' "$work/total"
+    '{if ($1 > 0) printf "| %.0f µs ", ticks / hz * 1e6 / $1; else printf "| – "}' "$work/total"
   # Which row drives the server's memory: its resident set and high-water mark after the row.
   awk '/VmRSS/ {r=$2} /VmHWM/ {h=$2} END {printf "| %.1f / %.1f MB |\n", r/1024, h/1024}' "/proc/$pid/status"
 }
