@@ -95,20 +95,21 @@ pub struct Page {
     pub next: Option<(i64, String)>,
 }
 
-/// One page of a tab. `words` are the indexed words that the search's lead word
-/// (`search::lead`) stands for, as `access::inbox_frame` read them.
+/// One page of a tab. `terms` are the search's name words (`search::terms` of `q.search`, which
+/// the handler has already parsed for the frame); `words` are the indexed words that their lead
+/// word (`search::lead`) stands for, as `access::inbox_frame` read them.
 pub async fn page(
     db: &Db,
     postbox: &str,
     user_id: &str,
     tab: Tab,
     q: &Query,
+    terms: &[String],
     words: &[String],
 ) -> sqlx::Result<Page> {
     let now = now_ms();
     let reference = crate::domain::Reference::parse(q.search.trim());
-    let terms = search::terms(&q.search);
-    let lead = search::lead(&terms);
+    let lead = search::lead(terms);
     // Words only ever stand for a lead word: without one, the page is not a name search.
     let words = if lead.is_some() { words } else { &[] };
     if lead.is_some() && words.is_empty() {

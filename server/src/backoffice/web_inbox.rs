@@ -184,7 +184,16 @@ pub async fn inbox(
         newest_first: p.sort == "neueste",
         after: after.clone(),
     };
-    let page = inbox::page(&state.db, &postbox, &staff.user.id, tab, &q, &frame.words).await?;
+    let page = inbox::page(
+        &state.db,
+        &postbox,
+        &staff.user.id,
+        tab,
+        &q,
+        &terms,
+        &frame.words,
+    )
+    .await?;
     let now = now_ms();
     let title_of = |key: &str| {
         services
